@@ -1,0 +1,3 @@
+from shopguard.cli.app import main
+
+main()
