@@ -169,6 +169,12 @@ class WebScan(_Model):
     delay_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     max_body_bytes: Annotated[int, Field(ge=1024)] = 5 * 1024 * 1024
+    deadline_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    """Wall-clock limit for all of one store's web requests together."""
+    http_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Where plain HTTP listens when the store is on HTTPS (default 80)."""
+    https_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Where HTTPS listens when the store's URL is http:// (default 443)."""
 
 
 class Store(_Model):

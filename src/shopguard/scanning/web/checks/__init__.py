@@ -1,0 +1,1 @@
+"""Outside-in web checks (imported automatically by the check registry)."""
