@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from shopguard.config import Store
+from shopguard.scanning.web.client import Response, ScopedClient
+from shopguard.scanning.web.html import PageModel, parse_page
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,14 @@ def origins(store: Store) -> list[str]:
 
 def root_url(url: str) -> str:
     return origin(url) + "/"
+
+
+async def fetch_page(client: ScopedClient, url: str) -> tuple[Response, PageModel | None]:
+    """The page (cached per client) and its parsed HTML when it is HTML."""
+    resp = await client.get(url)
+    model = (
+        parse_page(resp.url, resp.text)
+        if resp.content_type in ("text/html", "application/xhtml+xml")
+        else None
+    )
+    return resp, model
