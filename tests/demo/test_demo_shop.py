@@ -112,7 +112,7 @@ def test_purchase_walk_through_the_iframe_provider(shop: DemoHandle, client: htt
     assert approved.status_code == 200, approved.text
     assert "Payment approved" in approved.text
     assert "4242" not in approved.text.replace("4242 4242 4242 4242", "")  # only the test-card hint
-    back = re.search(r'id="return-link" href="([^"]+)" target="_top"', approved.text)
+    back = re.search(r'id="return-link" href="([^"]+)"\s+target="_top"', approved.text)
     assert back
     back_url = back.group(1).replace("&amp;", "&")
     assert back_url.startswith(f"{shop.shop_url}checkout/complete?")
