@@ -43,3 +43,52 @@ async def findings_of(store: Store, check_id: str, timeout: float = 30) -> list[
 @pytest.fixture
 def store_for():
     return make_store
+
+
+@pytest.fixture(scope="session")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost (made with openssl)."""
+    import subprocess
+
+    d = tmp_path_factory.mktemp("cert")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_site(self_signed):
+    from webscan_servers import Site, serve
+
+    stack = []
+
+    def make(routes):
+        cm = serve(Site(routes), tls=self_signed)
+        site = cm.__enter__()
+        stack.append(cm)
+        return site
+
+    yield make
+    for cm in stack:
+        cm.__exit__(None, None, None)

@@ -4,6 +4,7 @@ graded like the HTTP Observatory (see docs/scanning-web.md for the mapping)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.findings import Finding, Refs, Severity
@@ -22,6 +23,21 @@ CSP_FIX = (
 )
 
 
+@dataclass
+class _Pending:
+    """One header problem on one page, before pages with the same problem are merged."""
+
+    check_id: str
+    severity: Severity
+    title: str
+    page: Page
+    detail: str
+    fix: str
+    refs: Refs
+    evidence: dict[str, object]
+    result: str | None
+
+
 def _finding(
     check_id: str,
     sev: Severity,
@@ -32,12 +48,43 @@ def _finding(
     refs: Refs,
     ev: dict[str, object],
     result: str | None = None,
-) -> Finding:
-    evidence = dict(ev)
-    if result is not None:
-        evidence["observatory_result"] = result
-        evidence["observatory_modifier"] = MODIFIERS[result]
-    return Finding(check_id, sev, f"{title} on the {page.label} page", page.url, detail, fix, evidence, refs)
+) -> _Pending:
+    return _Pending(check_id, sev, title, page, detail, fix, refs, dict(ev), result)
+
+
+def merge(pending: list[_Pending]) -> list[Finding]:
+    """Pages of one store usually share their headers: one finding per problem, naming
+    every page that has it, located at the first such page."""
+    groups: dict[tuple[str, str], list[_Pending]] = {}
+    for p in pending:
+        groups.setdefault((p.check_id, p.result or p.title), []).append(p)
+    out = []
+    for items in groups.values():
+        first = items[0]
+        labels = [i.page.label for i in items]
+        named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        evidence = dict(first.evidence)
+        if first.result is not None:
+            evidence["observatory_result"] = first.result
+            evidence["observatory_modifier"] = MODIFIERS[first.result]
+        evidence["pages"] = {i.page.label: i.page.url for i in items}
+        evidence["page_grades"] = {i.page.label: i.evidence.get("page_grade") for i in items}
+        out.append(
+            Finding(
+                first.check_id,
+                max(i.severity for i in items),
+                f"{first.title} on the {named} page{'s' if len(labels) > 1 else ''}",
+                first.page.url,
+                first.detail,
+                first.fix,
+                evidence,
+                Refs(
+                    pci=tuple(sorted({r for i in items for r in i.refs.pci})),
+                    cwe=tuple(sorted({r for i in items for r in i.refs.cwe})),
+                ),
+            )
+        )
+    return out
 
 
 @register_check
@@ -47,6 +94,7 @@ class SecurityHeaders(BaseCheck):
 
     async def run(self, ctx: CheckContext) -> AsyncIterator[Finding]:
         client = await http_client(ctx)
+        pending: list[_Pending] = []
         for page in pages(ctx.store):
             try:
                 resp, model = await fetch_page(client, page.url)
@@ -56,15 +104,15 @@ class SecurityHeaders(BaseCheck):
                 continue  # scanning.web.reachable reports it; an error page's headers say little
             g = grading.grade_page(resp, model)
             base = {"page_score": g.score, "page_grade": g.grade, "final_url": resp.url}
-            for f in self._judge(page, resp, model, base):
-                yield f
-            async for f in self._cors(client, page, base):
-                yield f
+            pending.extend(self._judge(page, resp, model, base))
+            pending.extend(await self._cors(client, page, base))
+        for f in merge(pending):
+            yield f
 
     def _judge(
         self, page: Page, resp: grading.Response, model: grading.PageModel | None, base: dict[str, object]
-    ) -> list[Finding]:
-        out: list[Finding] = []
+    ) -> list[_Pending]:
+        out: list[_Pending] = []
         cid = self.id
         verdict = grading.csp_verdict(resp, model)
         csp_refs = Refs(pci=("6.4.3",) if page.label == "checkout" else (), cwe=("CWE-693",))
@@ -248,13 +296,11 @@ class SecurityHeaders(BaseCheck):
             )
         return out
 
-    async def _cors(
-        self, client: ScopedClient, page: Page, base: dict[str, object]
-    ) -> AsyncIterator[Finding]:
+    async def _cors(self, client: ScopedClient, page: Page, base: dict[str, object]) -> list[_Pending]:
         try:
             resp = await client.request("GET", page.url, headers={"Origin": CORS_PROBE_ORIGIN})
         except FetchError:
-            return
+            return []
         acao = (resp.headers.get("access-control-allow-origin") or "").strip()
         creds = (resp.headers.get("access-control-allow-credentials") or "").strip().lower() == "true"
         ev = {**base, "probe_origin": CORS_PROBE_ORIGIN, "allow_origin": acao, "allow_credentials": creds}
@@ -264,28 +310,33 @@ class SecurityHeaders(BaseCheck):
         )
         if acao == CORS_PROBE_ORIGIN and creds:
             result = "cross-origin-resource-sharing-implemented-with-universal-access"
-            yield _finding(
-                self.id + ".cors",
-                Severity.HIGH,
-                "Any website can read this page with the customer's login (CORS)",
-                page,
-                "The server echoes any Origin and allows credentials, so a malicious site "
-                "a customer visits can read their account and order pages.",
-                fix,
-                Refs(cwe=("CWE-942",)),
-                ev,
-                result,
-            )
+            return [
+                _finding(
+                    self.id + ".cors",
+                    Severity.HIGH,
+                    "Any website can read this page with the customer's login (CORS)",
+                    page,
+                    "The server echoes any Origin and allows credentials, so a malicious site "
+                    "a customer visits can read their account and order pages.",
+                    fix,
+                    Refs(cwe=("CWE-942",)),
+                    ev,
+                    result,
+                )
+            ]
         elif acao == CORS_PROBE_ORIGIN or acao == "null":
-            yield _finding(
-                self.id + ".cors",
-                Severity.LOW,
-                "The server allows any origin to read this page (CORS)",
-                page,
-                "The server echoes whatever Origin asks. Without credentials this exposes only "
-                "public content, but it usually means the CORS rule is broken.",
-                fix,
-                Refs(cwe=("CWE-942",)),
-                ev,
-                "cross-origin-resource-sharing-implemented-with-public-access",
-            )
+            return [
+                _finding(
+                    self.id + ".cors",
+                    Severity.LOW,
+                    "The server allows any origin to read this page (CORS)",
+                    page,
+                    "The server echoes whatever Origin asks. Without credentials this exposes only "
+                    "public content, but it usually means the CORS rule is broken.",
+                    fix,
+                    Refs(cwe=("CWE-942",)),
+                    ev,
+                    "cross-origin-resource-sharing-implemented-with-public-access",
+                )
+            ]
+        return []

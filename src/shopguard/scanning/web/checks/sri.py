@@ -60,16 +60,3 @@ class SubresourceIntegrity(BaseCheck):
                     refs=Refs(pci=("6.4.3",) if payment else (), cwe=("CWE-353", "CWE-829")),
                     key=src,
                 )
-            for src in v.insecure:
-                yield Finding(
-                    self.id + ".insecure",
-                    Severity.HIGH if payment else Severity.MEDIUM,
-                    f"Script loaded over unencrypted HTTP on the {page.label} page",
-                    page.url,
-                    detail=f"{src} is fetched over plain http://, so anyone on the network path can "
-                    "replace it with a skimmer.",
-                    remediation="Load the script over https:// (and serve the page itself over HTTPS).",
-                    evidence={"script": src},
-                    refs=Refs(pci=("4.2.1", "6.4.3") if payment else ("4.2.1",), cwe=("CWE-319", "CWE-829")),
-                    key=src,
-                )
