@@ -164,7 +164,7 @@ class WebScan(_Model):
     """Allow targets that resolve to private or loopback addresses. Off by default
     (no SSRF through a redirect); turned on automatically when the configured
     storefront itself is on loopback."""
-    request_budget: Annotated[int, Field(ge=1, le=100_000)] = 400
+    request_budget: Annotated[int, Field(ge=1, le=100_000)] = 600
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     delay_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
