@@ -39,8 +39,8 @@ class MixedContent(BaseCheck):
                     f"The {page.label} page loads scripts, frames or styles over plain HTTP",
                     page.url,
                     detail="Anything fetched over http:// can be read and replaced on the way "
-                    "(browsers block most of it, which also breaks the page). A form posting to http:// sends what "
-                    "customers type unencrypted.",
+                    "(browsers block most of it, which also breaks the page). A form posting to http:// "
+                    "sends what customers type unencrypted.",
                     remediation="Change every http:// reference to https:// (or a relative URL); add the CSP "
                     "directive `upgrade-insecure-requests` as a safety net.",
                     evidence={"active": active[:20], "forms": forms[:10]},
