@@ -175,6 +175,8 @@ class WebScan(_Model):
     """Where plain HTTP listens when the store is on HTTPS (default 80)."""
     https_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     """Where HTTPS listens when the store's URL is http:// (default 443)."""
+    ca_bundle: Path | None = None
+    """Extra CA certificates (PEM) to trust besides the system's, e.g. a company CA."""
 
 
 class Store(_Model):
