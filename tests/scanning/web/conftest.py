@@ -101,8 +101,14 @@ RETIRE_TEST_COPY = Path("/work/shared/data/retirejs/jsrepository.json")
 def _retire_test_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     """The retire.js repository comes from the shared test copy, never the internet."""
     here = Path(__file__).resolve()
-    shared = next((p / "shared/data/retirejs/jsrepository.json" for p in here.parents
-                   if (p / "shared/data/retirejs/jsrepository.json").is_file()), RETIRE_TEST_COPY)  # fmt: skip
+    shared = next(
+        (
+            p / "shared/data/retirejs/jsrepository.json"
+            for p in here.parents
+            if (p / "shared/data/retirejs/jsrepository.json").is_file()
+        ),
+        RETIRE_TEST_COPY,
+    )
     monkeypatch.setenv("SHOPGUARD_RETIREJS_FILE", str(shared))
 
 

@@ -37,21 +37,95 @@ class Certs:
 def make_certs(d: Path) -> Certs:
     d.mkdir(parents=True, exist_ok=True)
     ca, ca_key = d / "ca.pem", d / "ca.key"
-    _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
-         "-days", "365", "-subj", "/CN=ShopGuard Test CA")  # fmt: skip
+    _run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+        "-days",
+        "365",
+        "-subj",
+        "/CN=ShopGuard Test CA",
+    )
     leaf, leaf_key, csr = d / "leaf.pem", d / "leaf.key", d / "leaf.csr"
-    _run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(leaf_key), "-out", str(csr),
-         "-subj", "/CN=localhost")  # fmt: skip
+    _run(
+        "openssl",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(leaf_key),
+        "-out",
+        str(csr),
+        "-subj",
+        "/CN=localhost",
+    )
     ext = d / "leaf.ext"
     ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    _run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-         "-out", str(leaf), "-days", "90", "-sha256", "-extfile", str(ext))  # fmt: skip
+    _run(
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(leaf),
+        "-days",
+        "90",
+        "-sha256",
+        "-extfile",
+        str(ext),
+    )
     ss, ss_key = d / "self.pem", d / "self.key"
-    _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ss_key), "-out", str(ss),
-         "-days", "5", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")  # fmt: skip
+    _run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ss_key),
+        "-out",
+        str(ss),
+        "-days",
+        "5",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    )
     wh, wh_key = d / "wrong.pem", d / "wrong.key"
-    _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(wh_key), "-out", str(wh),
-         "-days", "60", "-subj", "/CN=wrong.example", "-addext", "subjectAltName=DNS:wrong.example")  # fmt: skip
+    _run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(wh_key),
+        "-out",
+        str(wh),
+        "-days",
+        "60",
+        "-subj",
+        "/CN=wrong.example",
+        "-addext",
+        "subjectAltName=DNS:wrong.example",
+    )
     return Certs(ca, leaf, leaf_key, ss, ss_key, wh, wh_key)
 
 
@@ -59,6 +133,9 @@ MOZILLA_INTERMEDIATE = (
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 )
+
+
+CSP = "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 
 
 def hardened_servers(root: Path, https_port: int, http_port: int, certs: Certs) -> str:
@@ -79,7 +156,7 @@ def hardened_servers(root: Path, https_port: int, http_port: int, certs: Certs) 
         ssl_ciphers {MOZILLA_INTERMEDIATE};
         ssl_prefer_server_ciphers off;
         add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
-        add_header Content-Security-Policy "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'" always;
+        add_header Content-Security-Policy "{CSP}" always;
         add_header X-Frame-Options SAMEORIGIN always;
         add_header X-Content-Type-Options nosniff always;
         add_header Referrer-Policy strict-origin-when-cross-origin always;
@@ -171,8 +248,9 @@ http {{
     )
     proc = subprocess.Popen(
         ["/usr/sbin/nginx", "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
