@@ -90,7 +90,9 @@ def test_duplicate_store_names(tmp_path: Path) -> None:
 def test_ssh_host_shape(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"stores\[0\]\.host: found 'root@box'"):
         load_config(write(tmp_path, GOOD.replace('platform = "woocommerce"', 'host = "root@box"')))
-    cfg = load_config(write(tmp_path, GOOD.replace('platform = "woocommerce"', 'host = "ssh://deploy@box:2222"')))
+    cfg = load_config(
+        write(tmp_path, GOOD.replace('platform = "woocommerce"', 'host = "ssh://deploy@box:2222"'))
+    )
     assert not cfg.stores[0].is_local_host
 
 

@@ -53,7 +53,9 @@ def test_actions_are_the_worst_findings_with_their_fix(sqlite_url: str) -> None:
             Outcome.OK,
             [
                 Finding("scanning.x", Severity.LOW, "low one", "a", remediation="later"),
-                Finding("scanning.x", Severity.CRITICAL, "skimmer", "b", remediation="Remove it\nthen rotate keys"),
+                Finding(
+                    "scanning.x", Severity.CRITICAL, "skimmer", "b", remediation="Remove it\nthen rotate keys"
+                ),
                 Finding("scanning.x", Severity.HIGH, "no https", "c", remediation="Get a certificate"),
                 Finding("scanning.x", Severity.MEDIUM, "headers", "d"),
             ],

@@ -70,14 +70,16 @@ def init(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", ExitCode.RUN_FAILED)
-    Console(stderr=True).print(f"Wrote {output}. Check it with `shopguard config check --config {output}`.")
+    Console(stderr=True, markup=False).print(
+        f"Wrote {output}. Check it with `shopguard config check --config {output}`."
+    )
 
 
 @config_app.command("check")
 def check(config: Path | None = CONFIG_OPTION) -> None:
     """Validate the config file; exit 2 with the field at fault when it is wrong."""
     path, cfg = load(config)
-    console = Console()
+    console = Console(markup=False, highlight=False)
     console.print(
         f"{path}: valid, {len(cfg.stores)} store(s): {', '.join(s.name for s in cfg.stores) or 'none'}"
     )

@@ -74,7 +74,9 @@ def _triage(store: str, fingerprint: str, state: Triage, reason: str, by: str | 
         rec = set_triage(sessions, store, fingerprint, state, reason, by or getpass.getuser())
     except (NotFound, ValueError) as exc:
         fail(str(exc))
-    Console().print(f"{rec.fingerprint[:12]} ({rec.title}): {state.value.replace('_', ' ')}")
+    Console(markup=False, highlight=False).print(
+        f"{rec.fingerprint[:12]} ({rec.title}): {state.value.replace('_', ' ')}"
+    )
 
 
 @findings_app.command("accept")

@@ -86,7 +86,7 @@ def emit(run: StoredRun, fmt: ReportFormat, output: Path | None) -> None:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"--output {output}: cannot write: {exc.strerror}", ExitCode.RUN_FAILED)
-        err_console.print(f"Report written to {output.resolve()}", highlight=False)
+        err_console.print(f"Report written to {output.resolve()}", highlight=False, markup=False)
         if fmt is ReportFormat.TABLE or fmt is ReportFormat.HTML:
             return
         return
