@@ -90,3 +90,20 @@ def test_table_text(stored_run: StoredRun) -> None:
 def test_unknown_format(stored_run: StoredRun) -> None:
     with pytest.raises(ValueError):
         render(stored_run, "pdf")
+
+
+def test_brackets_in_findings_are_text_not_markup(sqlite_url: str) -> None:
+    from shopguard.checks import CheckRun, Outcome
+    from shopguard.db import open_database
+    from shopguard.db.repository import begin_run, finish_run, load_run, record_check
+    from shopguard.findings import Finding, Severity
+
+    db = open_database(sqlite_url)
+    rid = begin_run(db, ["demo"], "")
+    f = Finding("hosting.db.local-infile", Severity.MEDIUM, "[bold]local_infile[/] is on", "127.0.0.1:3306",
+                remediation="[mysqld] local_infile = 0")  # fmt: skip
+    record_check(db, rid, CheckRun("hosting.db.local-infile", "demo", Outcome.OK, [f]))
+    finish_run(db, rid)
+    text = render(load_run(db, rid), "table", width=200)
+    assert "[mysqld] local_infile = 0" in text
+    assert "[bold]local_infile[/] is on" in text

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, fail, load, open_db
@@ -64,7 +65,12 @@ def list_findings(
     for col in ("Id", "Store", "Severity", "Title", "Where", "Status", "Triage"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r.fingerprint[:12], r.store, r.severity, r.title, r.location, r.status, r.triage)
+        t.add_row(
+            *(
+                Text(x)
+                for x in (r.fingerprint[:12], r.store, r.severity, r.title, r.location, r.status, r.triage)
+            )
+        )
     Console().print(t)
 
 

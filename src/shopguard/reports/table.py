@@ -40,10 +40,10 @@ def findings_table(run: StoredRun) -> Table:
         status = sf.status.value if sf.triage.value == "none" else sf.triage.value.replace("_", " ")
         t.add_row(
             Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]),
-            f.title,
-            f.location,
-            f.remediation.splitlines()[0] if f.remediation else "",
-            status,
+            Text(f.title),
+            Text(f.location),
+            Text(f.remediation.splitlines()[0] if f.remediation else ""),
+            Text(status),
         )
     return t
 
@@ -57,7 +57,7 @@ def errors_table(run: StoredRun) -> Table | None:
     t.add_column("Store", no_wrap=True)
     t.add_column("Problem", ratio=3, overflow="fold")
     for store, check_id, outcome, message in errs:
-        t.add_row(check_id, store, f"{outcome}: {message}")
+        t.add_row(Text(check_id), Text(store), Text(f"{outcome}: {message}"))
     return t
 
 
@@ -70,7 +70,7 @@ def litmus_table(run: StoredRun) -> Table:
     for row in litmus(run):
         label, style = STATUS_LABEL[row.status]
         counts = ", ".join(f"{n} {sev}" for sev, n in row.counts.items() if n) or "none"
-        t.add_row(row.title, Text(label, style=style), counts, "\n".join(f"• {a}" for a in row.actions))
+        t.add_row(row.title, Text(label, style=style), counts, Text("\n".join(f"• {a}" for a in row.actions)))
     return t
 
 
