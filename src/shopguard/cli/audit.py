@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from shopguard.audit import run_audit
+from shopguard.audit import AuditInterrupted, run_audit
 from shopguard.checks import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, SelectorError, all_checks, select
-from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load, open_db
+from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, err_console, fail, load, open_db
 from shopguard.cli.output import ProgressReporter, check_fail_on, check_format, emit, exit_code_for
 from shopguard.config import ConfigError
 from shopguard.db import DatabaseError
@@ -60,6 +60,12 @@ def audit(
             )
     except DatabaseError as exc:
         fail(str(exc), ExitCode.RUN_FAILED)
+    except AuditInterrupted as stop:
+        err_console.print(
+            f"interrupted: run {stop.run_id} is stored as interrupted with the results finished so far",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
     emit(run, report_format, output)
     raise typer.Exit(int(exit_code_for(run, threshold)))
 
