@@ -28,6 +28,7 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.paths import user_config_dir
+from shopguard.scanning.pages.settings import PageMonitor
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -196,6 +197,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    pages: PageMonitor = PageMonitor()
 
     @field_validator("host")
     @classmethod
