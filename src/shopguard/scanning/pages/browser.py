@@ -72,6 +72,7 @@ _COLLECT = """
     src: s.src || null, text: s.src ? null : (s.textContent || ''), integrity: s.integrity || '',
     type: s.type || ''})),
   injected: window.__shopguardInjected || [],
+  iframes: Array.from(document.querySelectorAll('iframe[src]')).map((f) => f.src),
 })
 """
 
@@ -301,15 +302,15 @@ async def _inventory(page: Any, label: str, url: str, guard: _Guard, settle_ms: 
         try:
             data = await page.main_frame.evaluate(_COLLECT)
         except Exception:  # a page that navigated away has nothing to report
-            data = {"scripts": [], "injected": []}
+            data = {"scripts": [], "injected": [], "iframes": []}
         for s in [*data["scripts"], *data["injected"]]:
             item = _script_item(s, bodies, static_srcs, static_inline, True, page.url)
             if item is not None and item.identifier not in seen:
                 seen.add(item.identifier)
                 inv.scripts.append(item)
-        for frame in page.main_frame.child_frames:
-            if frame.url and frame.url != "about:blank":
-                inv.iframes.append(strip_query(frame.url))
+        for src in data.get("iframes", []):
+            if urlsplit(src).scheme in ("http", "https") and strip_query(src) not in inv.iframes:
+                inv.iframes.append(strip_query(src))
         for req_url in main_scripts:
             if strip_query(req_url) not in seen:
                 seen.add(strip_query(req_url))
