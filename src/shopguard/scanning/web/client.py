@@ -513,6 +513,8 @@ def _with_history(resp: Response, history: list[Hop], blocked: str | None = None
 def _describe_http_error(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
+        if "SSL" in text or "TLS" in text:
+            return f"TLS handshake failed ({text})"
         return f"cannot connect ({text})"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__})"
