@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "scanning" / "web"))
 
+from demo.run import start  # noqa: E402
 from webscan_nginx import bad_servers, free_port, make_certs, run_nginx, write_site  # noqa: E402
 
-from demo.run import start  # noqa: E402
 from shopguard.checks import CheckContext, Resources, all_checks, run_one  # noqa: E402
 from shopguard.config import Config, Store  # noqa: E402
 from shopguard.scanning.web.client import RESOURCE_KEY, ScopedClient  # noqa: E402
@@ -153,7 +153,8 @@ async def main() -> None:
                 mine = facts.weak_families[family]
                 if tid not in tfacts:
                     print(
-                        f"   {family}: testssl --fast does not test it; shopguard {'offered' if mine else 'no'}"
+                        f"   {family}: testssl --fast does not test it; "
+                        f"shopguard {'offered' if mine else 'no'}"
                     )
                     continue
                 t_offered = tfacts[tid].startswith("offered")
