@@ -128,3 +128,30 @@ def test_retire_detects_by_name_and_content():
     assert c.version == "3.4.1" and c.advisories
     assert repo.by_content(b"/*! jQuery v3.7.1 | (c) OpenJS Foundation */")[0].advisories == ()
     assert repo.backdoored("https://cdn.polyfill.io/v3/polyfill.min.js") is not None
+
+
+def test_detected_software_for_the_maintenance_protocol():
+    from shopguard.findings import Finding
+    from shopguard.scanning.web import DetectedSoftware, detected_software
+
+    found = [
+        Finding(
+            "scanning.web.fingerprint",
+            Severity.INFO,
+            "t",
+            "x",
+            evidence={"product": "php", "version": "7.2.24", "kind": "language"},
+        ),
+        Finding(
+            "scanning.web.js-libraries",
+            Severity.MEDIUM,
+            "t",
+            "x",
+            evidence={"library": "jquery", "version": "1.12.4"},
+        ),
+        Finding("scanning.web.cookies", Severity.LOW, "t", "x", evidence={"cookie": "a"}),
+    ]
+    assert detected_software(found) == [
+        DetectedSoftware("php", "7.2.24", "language"),
+        DetectedSoftware("jquery", "1.12.4", "js-library"),
+    ]
