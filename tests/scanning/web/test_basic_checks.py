@@ -78,3 +78,25 @@ async def test_https_http_url_redirecting_to_https_first_hop_is_fine():
     site = Site({"/": redirect_to("https://127.0.0.1/", 301)})
     with serve(site):
         assert await findings_of(make_store(site.url), "scanning.web.https") == []
+
+
+async def test_https_available_but_http_not_redirected(tls_site):
+    secure = tls_site({"/": Answer(200, {}, "secure"), "/checkout": Answer(200, {}, "pay")})
+    plain = Site({"/": Answer(200, {}, "plain"), "/checkout": Answer(200, {}, "pay")})
+    with serve(plain):
+        store = make_store(plain.url, checkout=plain.url + "checkout", https_port=secure.port)
+        found = {f.location: f for f in await findings_of(store, "scanning.web.https")}
+    assert found[plain.url].severity is Severity.MEDIUM and found[plain.url].key == "no-redirect"
+    assert found[plain.url + "checkout"].severity is Severity.HIGH
+
+
+async def test_https_store_whose_http_twin_serves_content_or_redirects_badly(tls_site):
+    secure = tls_site({"/": Answer(200, {}, "secure")})
+    plain = Site({"/": Answer(200, {}, "plain copy of the shop")})
+    with serve(plain):
+        found = await findings_of(make_store(secure.url, http_port=plain.port), "scanning.web.https")
+    assert [(f.key, f.severity) for f in found] == [("no-redirect", Severity.MEDIUM)]
+    hop = Site({"/": redirect_to(f"http://127.0.0.1:{plain.port}/elsewhere")})
+    with serve(hop):
+        found = await findings_of(make_store(secure.url, http_port=hop.port), "scanning.web.https")
+    assert [(f.key, f.severity) for f in found] == [("first-hop", Severity.LOW)]
