@@ -46,3 +46,32 @@ def test_approve_reapprove_and_revoke(db):
     assert load_approved(db, "other") == {}
     assert revoke(db, "main", "sha256-abc=") == 1
     assert not load_approved(db, "main")["checkout"].has("inline-script", "sha256-abc=")
+
+
+def test_last_clean_monitor_run(db):
+    from datetime import timedelta
+
+    from shopguard.db.base import utcnow
+    from shopguard.db.models import CheckExecution, RunRecord
+    from shopguard.scanning.pages.checks import last_clean_run
+
+    assert last_clean_run(db, "main", "scanning.pages") is None
+    then = utcnow() - timedelta(days=10)
+    with db.begin() as s:
+        run = RunRecord(
+            kind="audit", selector="", stores="main", status="finished", tool_version="t", pid=1, hostname="h"
+        )
+        s.add(run)
+        s.flush()
+        s.add(
+            CheckExecution(
+                run_id=run.id, store="main", check_id="scanning.pages", outcome="ok", finished_at=then
+            )
+        )
+        s.add(
+            CheckExecution(
+                run_id=run.id, store="main", check_id="scanning.pages", outcome="error", finished_at=utcnow()
+            )
+        )
+    got = last_clean_run(db, "main", "scanning.pages")
+    assert got is not None and abs((got - then).total_seconds()) < 1

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.config import Store
+from shopguard.db.base import utcnow
+from shopguard.db.models import CheckExecution
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.scanning.pages.browser import PageInventory, inventory_pages, origin_of
 from shopguard.scanning.pages.inventory import HEADERS_ID, Approved, items_of, load_approved, lookalike
@@ -41,6 +47,23 @@ class PaymentPageMonitor(BaseCheck):
         inventories = await inventory_pages(store, timeout_s=max(10.0, min(75.0, ctx.seconds_left - 5)))
         approved = await asyncio.to_thread(load_approved, ctx.db, store.name)
         bad_sources = await asyncio.to_thread(_backdoored)
+        gap = await asyncio.to_thread(last_clean_run, ctx.db, store.name, self.id)
+        if gap is not None:
+            days = (utcnow() - gap).total_seconds() / 86400
+            if days > 7 or days * 24 > 2 * store.pages.interval_hours:
+                yield Finding(
+                    self.id + ".schedule",
+                    Severity.MEDIUM if days > 7 else Severity.LOW,
+                    f"The payment-page monitor had not run for {days:.0f} days before this run",
+                    str(store.checkout_url or store.basket_url),
+                    detail="PCI DSS 11.6.1 asks for change and tamper detection on payment pages at least "
+                    f"weekly; this store is configured for every {store.pages.interval_hours} hours.",
+                    remediation="Make sure the scheduler runs (`shopguard monitor`, cron or a systemd timer "
+                    "calling `shopguard audit --only scanning.pages`).",
+                    evidence={"previous_run": gap.isoformat(), "days": round(days, 1)},
+                    refs=REFS_1161,
+                    key="schedule",
+                )
         for inv in inventories:
             if inv.error:
                 yield Finding(
@@ -221,6 +244,20 @@ class PaymentPageMonitor(BaseCheck):
                     )
                 )
         return out
+
+
+def last_clean_run(db: sessionmaker[Session] | None, store: str, check_id: str) -> datetime | None:
+    """When this store's monitor last finished cleanly (None: never, or no database)."""
+    if db is None:
+        return None
+    with db() as s:
+        return s.scalar(
+            select(func.max(CheckExecution.finished_at)).where(
+                CheckExecution.store == store,
+                CheckExecution.check_id == check_id,
+                CheckExecution.outcome == "ok",
+            )
+        )
 
 
 def _backdoored() -> object:
