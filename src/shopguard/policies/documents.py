@@ -68,15 +68,13 @@ em { color: #555; }
 
 def to_html(text: str, meta: DocumentMeta) -> str:
     """A standalone HTML page (markup in the Markdown is escaped: html=False)."""
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in meta.rows(text)
-    )
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in meta.rows(text))
     body = _MD.render(text)
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(meta.title)} - {html.escape(meta.company)}</title>"
         f"<style>{CSS}</style></head><body>\n"
-        f"<table class=\"meta\">{rows}</table>\n{body}</body></html>\n"
+        f'<table class="meta">{rows}</table>\n{body}</body></html>\n'
     )
 
 

@@ -92,7 +92,9 @@ def build_context(config: Config, vendors: Sequence[Mapping[str, Any]] = ()) -> 
     processor = settings.payment_processor or (
         contacts.payment_processor.organisation if contacts.payment_processor else ""
     )
-    hosting = settings.hosting or (contacts.hosting_provider.organisation if contacts.hosting_provider else "")
+    hosting = settings.hosting or (
+        contacts.hosting_provider.organisation if contacts.hosting_provider else ""
+    )
     stores = []
     for s in config.stores:
         saq, how = (
@@ -151,18 +153,20 @@ def build_context(config: Config, vendors: Sequence[Mapping[str, Any]] = ()) -> 
     }
 
 
-def render_markdown(
-    slug: str, context: Mapping[str, Any], directory: Path = TEMPLATE_DIR
-) -> str:
+def render_markdown(slug: str, context: Mapping[str, Any], directory: Path = TEMPLATE_DIR) -> str:
     """Render one policy template to Markdown, strictly."""
     tpl = template(slug) if directory == TEMPLATE_DIR else PolicyTemplate(slug, slug)
     env = _environment(directory)
     try:
         return env.get_template(tpl.filename).render(**context)
     except jinja2.UndefinedError as exc:
-        raise TemplateRenderError(f"policy template {tpl.filename}: unknown variable: {exc.message}") from None
+        raise TemplateRenderError(
+            f"policy template {tpl.filename}: unknown variable: {exc.message}"
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateRenderError(f"policy template {tpl.filename} line {exc.lineno}: {exc.message}") from None
+        raise TemplateRenderError(
+            f"policy template {tpl.filename} line {exc.lineno}: {exc.message}"
+        ) from None
     except ValueError as exc:
         raise TemplateRenderError(f"policy template {tpl.filename}: {exc}") from None
 
