@@ -45,7 +45,9 @@ class Coverage(Base):
     __tablename__ = "insurance_coverages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policies.id", ondelete="CASCADE"), index=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("insurance_policies.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(64))
     limit: Mapped[int] = mapped_column(BigInteger)
     sublimits: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)

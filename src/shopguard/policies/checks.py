@@ -78,7 +78,10 @@ class PolicyLibrary(_DbCheck):
                     continue
                 lv = latest(doc)
                 state = lv.status if lv else "empty"
-                what = {"draft": "is a draft nobody has approved", "approved": "is approved but not published"}
+                what = {
+                    "draft": "is a draft nobody has approved",
+                    "approved": "is approved but not published",
+                }
                 out.append(
                     Finding(
                         "policies.library",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import shopguard.db.base
+
 
 revision = "0009_policies_insurance"
 down_revision = "0001_foundation"
