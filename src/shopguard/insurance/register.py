@@ -233,7 +233,9 @@ def import_data(db: sessionmaker[Session], data: Any, source: str = "import") ->
             problems.extend(errs)
             if item is not None:
                 sink.append(item)  # type: ignore[arg-type]
-    numbers = [p.policy_number for p in policies]
+    raw_rows = data.get("insurance") if isinstance(data.get("insurance"), list) else []
+    numbers = [str(r.get("policy_number") or "").strip() for r in raw_rows if isinstance(r, dict)]
+    numbers = [n for n in numbers if n]
     for n in sorted({n for n in numbers if numbers.count(n) > 1}):
         problems.append(f"insurance: policy number {n!r} appears more than once")
     if problems:
