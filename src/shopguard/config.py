@@ -28,8 +28,8 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
-from shopguard.policies.settings import PoliciesSettings
 from shopguard.paths import user_config_dir
+from shopguard.policies.settings import PoliciesSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 

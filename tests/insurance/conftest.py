@@ -20,16 +20,26 @@ def make_config(**insurance: Any) -> Config:
         {
             "company": {"name": "Acme Socks Ltd"},
             "stores": [
-                {"name": "socks", "storefront_url": "https://socks.example", "platform": "woocommerce",
-                 "payment_integration": "iframe"}
+                {
+                    "name": "socks",
+                    "storefront_url": "https://socks.example",
+                    "platform": "woocommerce",
+                    "payment_integration": "iframe",
+                }
             ],
             "insurance": insurance,
         }
     )
 
 
-def policy(number: str = "CY-1", start: date | None = None, end: date | None = None, limit: Any = "1M",
-           kinds: Any = None, **extra: Any) -> dict[str, Any]:
+def policy(
+    number: str = "CY-1",
+    start: date | None = None,
+    end: date | None = None,
+    limit: Any = "1M",
+    kinds: Any = None,
+    **extra: Any,
+) -> dict[str, Any]:
     today = utcnow().date()
     start = start or today - timedelta(days=100)
     end = end or today + timedelta(days=200)

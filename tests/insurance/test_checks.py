@@ -36,7 +36,9 @@ def test_no_policy_recorded_is_high(sdb, config):
 )
 def test_renewal_reminders_and_expiry(sdb, config, days_left, severity):
     today = utcnow().date()
-    import_data(sdb, {"insurance": [policy(start=today - timedelta(days=300), end=today + timedelta(days=days_left))]})
+    import_data(
+        sdb, {"insurance": [policy(start=today - timedelta(days=300), end=today + timedelta(days=days_left))]}
+    )
     _, found = _audit(sdb, config)
     pol = [f for f in found if f.check_id == "insurance.policy"]
     if severity is None:
@@ -48,10 +50,15 @@ def test_renewal_reminders_and_expiry(sdb, config, days_left, severity):
 
 def test_recorded_renewal_silences_the_reminder(sdb, config):
     today = utcnow().date()
-    import_data(sdb, {"insurance": [
-        policy("CY-1", start=today - timedelta(days=360), end=today + timedelta(days=5)),
-        policy("CY-2", start=today + timedelta(days=5), end=today + timedelta(days=370)),
-    ]})
+    import_data(
+        sdb,
+        {
+            "insurance": [
+                policy("CY-1", start=today - timedelta(days=360), end=today + timedelta(days=5)),
+                policy("CY-2", start=today + timedelta(days=5), end=today + timedelta(days=370)),
+            ]
+        },
+    )
     _, found = _audit(sdb, config)
     assert not [f for f in found if f.check_id == "insurance.policy"]
 

@@ -17,24 +17,41 @@ def test_estimate_shows_its_figures_and_cited_source():
     text = est.explain()
     assert "45,800 records" in text and "USD 173 per record" in text and "USD 7,923,400" in text
     assert any("Cost of a Data Breach Report 2024" in s and "173" in s for s in est.sources)
-    edited = estimate(InsuranceSettings(customer_records=1000, cost_per_record=50, cost_per_record_source="broker"))
+    edited = estimate(
+        InsuranceSettings(customer_records=1000, cost_per_record=50, cost_per_record_source="broker")
+    )
     assert edited is not None and edited.total == 50_000 and edited.sources[0] == "broker"
     assert estimate(InsuranceSettings()) is None
 
 
 def test_missing_coverages_and_low_limits(sdb):
-    import_data(sdb, {"insurance": [policy(limit="250k", kinds=["breach_response", "network_privacy_liability",
-                                                                   "extortion"])]})
+    import_data(
+        sdb,
+        {
+            "insurance": [
+                policy(limit="250k", kinds=["breach_response", "network_privacy_liability", "extortion"])
+            ]
+        },
+    )
     settings = InsuranceSettings(customer_records=5000, card_transactions_per_year=0)
     with sdb() as s:
-        policies, gaps, est = analyse(s, settings, utcnow().date())
+        _, gaps, est = analyse(s, settings, utcnow().date())
     assert est is not None and est.total == 865_000
     missing = {g.coverage.id for g in gaps if g.kind == "missing" and g.coverage}
-    assert missing == {"business_interruption", "data_restoration", "media_liability", "regulatory",
-                       "pci_fines", "social_engineering"}
+    assert missing == {
+        "business_interruption",
+        "data_restoration",
+        "media_liability",
+        "regulatory",
+        "pci_fines",
+        "social_engineering",
+    }
     low = {(g.kind, g.coverage.id if g.coverage else None) for g in gaps if g.kind.startswith("low")}
-    assert low == {("low_limit", "breach_response"), ("low_limit", "network_privacy_liability"),
-                   ("low_aggregate", None)}
+    assert low == {
+        ("low_limit", "breach_response"),
+        ("low_limit", "network_privacy_liability"),
+        ("low_aggregate", None),
+    }
 
 
 def test_required_coverages_setting_and_enough_cover(sdb):

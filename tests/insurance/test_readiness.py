@@ -22,8 +22,13 @@ def _seed_scans(sdb):
     run_id = begin_run(sdb, ["socks"], "hosting,maintenance")
     record_check(sdb, run_id, CheckRun("hosting.ssh.password-auth", "socks", Outcome.OK, []))
     record_check(sdb, run_id, CheckRun("hosting.ssh.root-login", "socks", Outcome.OK, []))
-    vuln = Finding("maintenance.vulns", Severity.HIGH, "WooCommerce 8.0.0 has a known critical vulnerability",
-                   "/var/www/shop", key="CVE-2023-0000")
+    vuln = Finding(
+        "maintenance.vulns",
+        Severity.HIGH,
+        "WooCommerce 8.0.0 has a known critical vulnerability",
+        "/var/www/shop",
+        key="CVE-2023-0000",
+    )
     record_check(sdb, run_id, CheckRun("maintenance.vulns", "socks", Outcome.OK, [vuln]))
     # a check that could not run is no evidence
     record_check(sdb, run_id, CheckRun("scanning.web.tls", "socks", Outcome.ERROR, [], "connection refused"))
@@ -32,10 +37,20 @@ def _seed_scans(sdb):
 
 def test_answers_come_from_evidence_then_owner(sdb, config):
     _seed_scans(sdb)
-    import_data(sdb, {"underwriting": [
-        {"question": "patch_cadence", "answer": "yes", "answered_by": "Ann"},
-        {"question": "backups_offline", "answer": "partial", "answered_by": "Ann", "note": "weekly USB copy"},
-    ]})
+    import_data(
+        sdb,
+        {
+            "underwriting": [
+                {"question": "patch_cadence", "answer": "yes", "answered_by": "Ann"},
+                {
+                    "question": "backups_offline",
+                    "answer": "partial",
+                    "answered_by": "Ann",
+                    "note": "weekly USB copy",
+                },
+            ]
+        },
+    )
     add_person(sdb, "ann@acme.example", "Ann", "owner", config.policies)
     add_person(sdb, "bob@acme.example", "Bob", "support", config.policies)
     add_training(sdb, "ann@acme.example", "Phishing", utcnow().date(), config.policies)

@@ -19,8 +19,16 @@ from .conftest import policy
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [(250000, 250000), ("250,000", 250000), ("250k", 250000), ("1M", 1_000_000), ("$ 50,000", 50000),
-     ("USD 2.5m", 2_500_000), ("1_000", 1000), (1500.0, 1500)],
+    [
+        (250000, 250000),
+        ("250,000", 250000),
+        ("250k", 250000),
+        ("1M", 1_000_000),
+        ("$ 50,000", 50000),
+        ("USD 2.5m", 2_500_000),
+        ("1_000", 1000),
+        (1500.0, 1500),
+    ],
 )
 def test_money_amounts(text, amount):
     assert parse_money(text, "x") == amount
@@ -28,21 +36,29 @@ def test_money_amounts(text, amount):
 
 @pytest.mark.parametrize("bad", ["lots", "1,000 dollars", "-5", "", True, "1MM"])
 def test_money_rejects_non_amounts(bad):
-    with pytest.raises(ValueError, match="field.limit"):
+    with pytest.raises(ValueError, match=r"field\.limit"):
         parse_money(bad, "field.limit")
 
 
 def test_import_stores_everything_and_exports_it_back(sdb):
-    data = {"insurance": [policy(kinds=["breach_response", "extortion"])],
-            "underwriting": [{"question": "mfa_email", "answer": True, "answered_by": "Ann"}]}
-    data["insurance"][0]["coverages"]["breach_response"] = {"limit": "500k",
-                                                            "sublimits": {"forensics": "100k", "pr": 25000}}
+    data = {
+        "insurance": [policy(kinds=["breach_response", "extortion"])],
+        "underwriting": [{"question": "mfa_email", "answer": True, "answered_by": "Ann"}],
+    }
+    data["insurance"][0]["coverages"]["breach_response"] = {
+        "limit": "500k",
+        "sublimits": {"forensics": "100k", "pr": 25000},
+    }
     assert import_data(sdb, data) == (1, 1)
     out = export_data(sdb)
     p = out["insurance"][0]
     assert p["retention"] == 2500 and p["aggregate_limit"] == 1_000_000
     assert p["coverages"]["breach_response"]["sublimits"] == {"forensics": 100000, "pr": 25000}
-    assert p["notification"] == {"window_hours": 48, "hotline": "+44 800 000 000", "email": "claims@example.com"}
+    assert p["notification"] == {
+        "window_hours": 48,
+        "hotline": "+44 800 000 000",
+        "email": "claims@example.com",
+    }
     assert out["underwriting"][0]["answer"] == "yes"
     # re-import of the export replaces by policy number, nothing duplicated
     import_data(sdb, {"insurance": out["insurance"]})
@@ -58,7 +74,9 @@ def test_bad_input_names_the_place_and_imports_nothing(sdb, tmp_path: Path):
     bad["coverages"]["cyber_everything"] = "1M"
     bad["notification"]["window_hours"] = "two days"
     f = tmp_path / "ins.yaml"
-    f.write_text(yaml.safe_dump({"insurance": [good, bad], "underwriting": [{"question": "mfa", "answer": "y"}]}))
+    f.write_text(
+        yaml.safe_dump({"insurance": [good, bad], "underwriting": [{"question": "mfa", "answer": "y"}]})
+    )
     with pytest.raises(InsuranceInputError) as exc:
         import_yaml(sdb, f)
     msg = str(exc.value)
@@ -113,6 +131,17 @@ def test_cli_template_imports_as_is(tmp_path: Path, sqlite_url: str):
     r = runner.invoke(app, ["insurance", "import", str(f), "--config", str(cfg), "--db", sqlite_url])
     assert r.exit_code == 0, r.output
     assert "imported 1 policy(ies) and 1 answer(s)" in r.output
-    r = runner.invoke(app, ["insurance", "notify", "--at", "2026-06-01T12:00:00+00:00", "--config", str(cfg),
-                            "--db", sqlite_url])
+    r = runner.invoke(
+        app,
+        [
+            "insurance",
+            "notify",
+            "--at",
+            "2026-06-01T12:00:00+00:00",
+            "--config",
+            str(cfg),
+            "--db",
+            sqlite_url,
+        ],
+    )
     assert r.exit_code == 0 and "2026-06-04T12:00:00+00:00" in r.output

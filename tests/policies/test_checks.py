@@ -83,15 +83,23 @@ def test_overdue_review_pending_acks_and_training_are_findings(sdb, config):
     assert review.severity is Severity.MEDIUM and "overdue" in review.title
     acks = by[("policies.acknowledgements", "vendors")]
     assert "ann@acme.example (new version)" in acks.evidence["pending"]
-    assert by[("policies.training", "new@acme.example")].title == "Newbie has no security awareness training on record"
+    assert (
+        by[("policies.training", "new@acme.example")].title
+        == "Newbie has no security awareness training on record"
+    )
 
 
 def test_policy_says_x_scan_says_not_x(sdb, config):
     _everything_in_order(sdb, config)
     # Another protocol's scan found weak TLS on this store (seeded through the foundation's storage).
     run_id = begin_run(sdb, ["socks"], "scanning")
-    tls = Finding("scanning.web.tls.protocols", Severity.HIGH, "TLS 1.0 is still offered", "socks.example:443",
-                  key="tls1.0")
+    tls = Finding(
+        "scanning.web.tls.protocols",
+        Severity.HIGH,
+        "TLS 1.0 is still offered",
+        "socks.example:443",
+        key="tls1.0",
+    )
     record_check(sdb, run_id, CheckRun("scanning.web.tls", "socks", Outcome.OK, [tls]))
     finish_run(sdb, run_id)
     row, found = _audit(sdb, config)

@@ -58,7 +58,10 @@ def test_render_whole_library_into_every_format(tmp_path: Path, sqlite_url: str)
         html = (out / f"{t.slug}.html").read_text()
         assert f"<h1>{first_heading}</h1>" in html or first_heading in html
         pdf_text = subprocess.run(
-            ["pdftotext", "-layout", str(out / f"{t.slug}.pdf"), "-"], capture_output=True, text=True, check=True
+            ["pdftotext", "-layout", str(out / f"{t.slug}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         assert first_heading in " ".join(pdf_text.split()), t.slug
         assert "Acme Socks Ltd" in pdf_text, t.slug
@@ -68,8 +71,9 @@ def test_render_whole_library_into_every_format(tmp_path: Path, sqlite_url: str)
         assert any(p.style.name.startswith("Heading") for p in d.paragraphs)
 
     # The published policy carries its status, approver and hash; drafts are marked.
-    chd_pdf = subprocess.run(["pdftotext", str(out / "cardholder-data.pdf"), "-"], capture_output=True,
-                             text=True, check=True).stdout
+    chd_pdf = subprocess.run(
+        ["pdftotext", str(out / "cardholder-data.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "We never store card numbers" in chd_pdf
     assert "Ann Owner" in chd_pdf and "published" in chd_pdf
     chd_docx = docx.Document(str(out / "cardholder-data.docx"))

@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from shopguard.db.base import utcnow
-from shopguard.policies.library import PolicyError, add_months, approve, get_document, init_library, new_version, publish
+from shopguard.policies.library import (
+    PolicyError,
+    add_months,
+    approve,
+    get_document,
+    init_library,
+    new_version,
+    publish,
+)
 from shopguard.policies.models import Person
 from shopguard.policies.people import (
     ImportError_,
@@ -56,8 +64,10 @@ def test_csv_header_must_have_the_columns(sdb, config, tmp_path: Path):
 
 def test_csv_import_good_rows(sdb, config, tmp_path: Path):
     f = tmp_path / "roster.csv"
-    f.write_text("email,name,roles,start_date\nANN@acme.example,Ann,owner;admin,2020-01-01\n"
-                 "dev@agency.example,Dev,developer,\n")
+    f.write_text(
+        "email,name,roles,start_date\nANN@acme.example,Ann,owner;admin,2020-01-01\n"
+        "dev@agency.example,Dev,developer,\n"
+    )
     assert import_roster_csv(sdb, f, config.policies) == 2
     with sdb() as s:
         ann = s.scalar(select(Person).where(Person.email == "ann@acme.example"))
@@ -71,21 +81,27 @@ def test_acknowledgement_reset_by_new_version_and_expiry(sdb, config):
     add_person(sdb, "dev@agency.example", "Dev", "developer", config.policies)
     owed = {(p.email, p.slug, p.reason) for p in pending(sdb, config.policies)}
     # secure-development applies to developers only
-    assert owed == {("ann@acme.example", "acceptable-use", "never"),
-                    ("dev@agency.example", "acceptable-use", "never"),
-                    ("dev@agency.example", "secure-development", "never")}
+    assert owed == {
+        ("ann@acme.example", "acceptable-use", "never"),
+        ("dev@agency.example", "acceptable-use", "never"),
+        ("dev@agency.example", "secure-development", "never"),
+    }
     with pytest.raises(PolicyError, match="applies to roles developer"):
         acknowledge(sdb, "ann@acme.example", "secure-development")
     a = acknowledge(sdb, "ann@acme.example", "acceptable-use", method="paper")
     with sdb() as s:
         assert a.text_hash == get_document(s, "acceptable-use").versions[0].text_hash
-    assert ("ann@acme.example", "acceptable-use") not in {(p.email, p.slug) for p in pending(sdb, config.policies)}
+    assert ("ann@acme.example", "acceptable-use") not in {
+        (p.email, p.slug) for p in pending(sdb, config.policies)
+    }
 
     # a new published version resets it
     with sdb() as s:
         text = get_document(s, "acceptable-use").versions[0].text
     new_version(sdb, "acceptable-use", text + "\nNo personal USB sticks.\n", "USB rule")
-    assert ("ann@acme.example", "acceptable-use") not in {(p.email, p.slug) for p in pending(sdb, config.policies)}
+    assert ("ann@acme.example", "acceptable-use") not in {
+        (p.email, p.slug) for p in pending(sdb, config.policies)
+    }
     _publish(sdb, "acceptable-use")
     ann = [p for p in pending(sdb, config.policies) if p.email == "ann@acme.example"]
     assert [(p.slug, p.version, p.reason) for p in ann] == [("acceptable-use", 2, "new version")]
@@ -127,5 +143,9 @@ def test_training_default_expiry_and_states(sdb, config):
     with pytest.raises(ImportError_, match="result"):
         add_training(sdb, "dan@acme.example", "X", done, config.policies, result="maybe")
     states = {t.email: t.state for t in training_status(sdb)}
-    assert states == {"ann@acme.example": "current", "bob@acme.example": "expired",
-                      "cat@acme.example": "failed", "dan@acme.example": "never"}
+    assert states == {
+        "ann@acme.example": "current",
+        "bob@acme.example": "expired",
+        "cat@acme.example": "failed",
+        "dan@acme.example": "never",
+    }

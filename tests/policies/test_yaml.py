@@ -47,8 +47,10 @@ def test_bad_rows_name_the_place_and_nothing_is_imported(sdb, config, tmp_path: 
         ],
         "training": [{"email": "ok@acme.example", "course": "Phishing", "completed_on": "2026-13-01"}],
         "policies": [
-            {"slug": "x", "versions": [{"number": 1, "status": "published", "text": "# X\n",
-                                       "approved_by": "Ann"}]}
+            {
+                "slug": "x",
+                "versions": [{"number": 1, "status": "published", "text": "# X\n", "approved_by": "Ann"}],
+            }
         ],
         "vendors": [{"name": "Stripe", "pci_attestation": "yesterday"}],
     }

@@ -32,12 +32,15 @@ from shopguard.insurance.register import (
 )
 
 console = Console()
-app = typer.Typer(help="Cyber insurance: policies held, coverage gaps, renewals, underwriting answers.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Cyber insurance: policies held, coverage gaps, renewals, underwriting answers.",
+    no_args_is_help=True,
+)
 
 NOT_ADVICE = "ShopGuard is not an insurer or broker; this is not insurance advice."
 
-TEMPLATE = """\
+TEMPLATE = (
+    """\
 # Your cyber insurance policy, for `shopguard insurance import FILE`.
 # Amounts: 250000, "250k" or "1M". Dates: YYYY-MM-DD. Delete the coverages you do not have.
 insurance:
@@ -52,10 +55,13 @@ insurance:
     notification: {window_hours: 72, hotline: "", email: ""}
     exclusions: []
     coverages:
-""" + "".join(f"      {k.id}: {{limit: 250k, sublimits: {{}}}}   # {k.title}\n" for k in KINDS) + """\
+"""
+    + "".join(f"      {k.id}: {{limit: 250k, sublimits: {{}}}}   # {k.title}\n" for k in KINDS)
+    + """\
 underwriting:                  # your answers where ShopGuard has no evidence
   - {question: mfa_email, answer: yes, answered_by: "", note: ""}
 """
+)
 
 
 @contextmanager
@@ -83,8 +89,11 @@ def import_cmd(file: Path, config: Path | None = CONFIG_OPTION, db: str | None =
 
 
 @app.command("export")
-def export_cmd(file: Path | None = typer.Argument(None), config: Path | None = CONFIG_OPTION,  # noqa: B008
-               db: str | None = DB_OPTION) -> None:
+def export_cmd(
+    file: Path | None = typer.Argument(None),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
     """Export the register and owner answers as YAML."""
     with _session(config, db) as (_, sdb):
         text = export_yaml(sdb)
@@ -100,11 +109,16 @@ def list_cmd(config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) ->
     with _session(config, db) as (_, sdb), sdb() as s:
         today = utcnow().date()
         for p in s.scalars(select(InsurancePolicy).order_by(InsurancePolicy.period_start)):
-            state = "in force" if p.period_start <= today <= p.period_end else (
-                "expired" if p.period_end < today else "future")
-            console.print(f"[bold]{escape(p.insurer)}[/] {escape(p.policy_number)}  {p.period_start} to "
-                          f"{p.period_end} ({state}); notify within "
-                          f"{p.notification_window_hours or '?'} h: {escape(p.notification_hotline or '-')}")
+            state = (
+                "in force"
+                if p.period_start <= today <= p.period_end
+                else ("expired" if p.period_end < today else "future")
+            )
+            console.print(
+                f"[bold]{escape(p.insurer)}[/] {escape(p.policy_number)}  {p.period_start} to "
+                f"{p.period_end} ({state}); notify within "
+                f"{p.notification_window_hours or '?'} h: {escape(p.notification_hotline or '-')}"
+            )
             t = Table("coverage", "limit", "sub-limits")
             for c in p.coverages:
                 subs = ", ".join(f"{k} {fmt_money(v, p.currency)}" for k, v in c.sublimits.items())
@@ -123,7 +137,9 @@ def gaps_cmd(config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) ->
             console.print("  source: " + escape(src))
         console.print("  change the inputs under [insurance] in shopguard.toml", markup=False)
     else:
-        console.print("No estimate: set [insurance] customer_records and card_transactions_per_year.", markup=False)
+        console.print(
+            "No estimate: set [insurance] customer_records and card_transactions_per_year.", markup=False
+        )
     if not policies:
         console.print("No cyber insurance policy in force.")
         raise typer.Exit(int(ExitCode.FINDINGS))
@@ -136,11 +152,18 @@ def gaps_cmd(config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) ->
 
 
 @app.command("answer")
-def answer_cmd(question: str, answer: str, by: str = typer.Option(""), note: str = typer.Option(""),
-               config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) -> None:
+def answer_cmd(
+    question: str,
+    answer: str,
+    by: str = typer.Option(""),
+    note: str = typer.Option(""),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
     """Record your answer to an underwriting question ShopGuard cannot answer from evidence."""
-    row, errs = validate_answer({"question": question, "answer": answer, "answered_by": by, "note": note},
-                                "answer")
+    row, errs = validate_answer(
+        {"question": question, "answer": answer, "answered_by": by, "note": note}, "answer"
+    )
     if row is None:
         fail("; ".join(errs))
     with _session(config, db) as (_, sdb), sdb.begin() as s:
@@ -149,10 +172,13 @@ def answer_cmd(question: str, answer: str, by: str = typer.Option(""), note: str
 
 
 @app.command("readiness")
-def readiness_cmd(fmt: str = typer.Option("table", "--format", "-f", help="table, md, csv or yaml."),
-                  store: str | None = typer.Option(None, "--store", help="Store whose evidence to use."),
-                  out: Path | None = typer.Option(None, "--out", "-o"),  # noqa: B008
-                  config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) -> None:
+def readiness_cmd(
+    fmt: str = typer.Option("table", "--format", "-f", help="table, md, csv or yaml."),
+    store: str | None = typer.Option(None, "--store", help="Store whose evidence to use."),
+    out: Path | None = typer.Option(None, "--out", "-o"),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
     """Underwriting questions answered from ShopGuard's evidence, else your answers."""
     if fmt not in {"table", "md", "csv", "yaml"}:
         fail(f"--format {fmt!r}: expected table, md, csv or yaml")
@@ -186,8 +212,11 @@ def questions_cmd() -> None:
 
 
 @app.command("notify")
-def notify_cmd(at: str = typer.Option("", help="Discovery time, ISO 8601 (default: now)."),
-               config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) -> None:
+def notify_cmd(
+    at: str = typer.Option("", help="Discovery time, ISO 8601 (default: now)."),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
     """Who to call at the insurer, and by when, for an incident discovered at --at."""
     try:
         when = datetime.fromisoformat(at) if at else datetime.now(UTC)
@@ -202,8 +231,10 @@ def notify_cmd(at: str = typer.Option("", help="Discovery time, ISO 8601 (defaul
         raise typer.Exit(int(ExitCode.FINDINGS))
     for n in notices:
         by = n.deadline.isoformat() if n.deadline else "as soon as practicable (no fixed window recorded)"
-        console.print(f"{escape(n.insurer)} {escape(n.policy_number)}: notify by {by}; hotline "
-                      f"{escape(n.hotline or '-')}; e-mail {escape(n.email or '-')}")
+        console.print(
+            f"{escape(n.insurer)} {escape(n.policy_number)}: notify by {by}; hotline "
+            f"{escape(n.hotline or '-')}; e-mail {escape(n.email or '-')}"
+        )
         console.print("  " + escape(n.note))
 
 

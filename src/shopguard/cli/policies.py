@@ -194,7 +194,7 @@ def review_cmd(
     slug: str, by: str = typer.Option(...), config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION
 ) -> None:
     """Record the periodic review of a published policy that still fits (PCI DSS 12.1.2)."""
-    with _session(config, db) as (cfg, sdb):
+    with _session(config, db) as (_, sdb):
         v = review(sdb, slug, by)
         _done(f"{slug} v{v.number} reviewed by {v.reviewed_by}")
 

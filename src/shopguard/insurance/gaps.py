@@ -39,9 +39,10 @@ class Estimate:
 
     def explain(self) -> str:
         return (
-            f"{self.customer_records:,} customer records + {self.card_transactions_per_year:,} card payments/year "
-            f"x {self.exposure_days} days / 365 = {self.cards_exposed:,} cards -> {self.records_exposed:,} records "
-            f"x {self.currency} {self.cost_per_record:,.0f} per record = {fmt_money(self.total, self.currency)}"
+            f"{self.customer_records:,} customer records + "
+            f"{self.card_transactions_per_year:,} card payments/year x {self.exposure_days} days / 365 "
+            f"= {self.cards_exposed:,} cards -> {self.records_exposed:,} records x {self.currency} "
+            f"{self.cost_per_record:,.0f} per record = {fmt_money(self.total, self.currency)}"
         )
 
 
@@ -82,7 +83,9 @@ def required_kinds(settings: InsuranceSettings) -> list[CoverageKind]:
     return [k for k in KINDS if k.id in wanted]
 
 
-def analyse(s: Session, settings: InsuranceSettings, today: date) -> tuple[list[InsurancePolicy], list[Gap], Estimate | None]:
+def analyse(
+    s: Session, settings: InsuranceSettings, today: date
+) -> tuple[list[InsurancePolicy], list[Gap], Estimate | None]:
     """Gaps across the policies in force today (coverages are combined across policies)."""
     policies = policies_in_force(s, today)
     est = estimate(settings)
@@ -102,19 +105,37 @@ def analyse(s: Session, settings: InsuranceSettings, today: date) -> tuple[list[
         limit, pol = best[k.id]
         if est is not None and k.compare_to_estimate and pol.currency == est.currency and limit < est.total:
             gaps.append(
-                Gap("low_limit", k, pol.policy_number,
+                Gap(
+                    "low_limit",
+                    k,
+                    pol.policy_number,
                     f"{k.title} limit {fmt_money(limit, pol.currency)} is below the breach-cost estimate "
-                    f"{fmt_money(est.total, est.currency)}.", limit, est.total)
+                    f"{fmt_money(est.total, est.currency)}.",
+                    limit,
+                    est.total,
+                )
             )
     if est is not None:
         for p in policies:
             if p.currency != est.currency:
-                gaps.append(Gap("currency", None, p.policy_number,
-                                f"Policy is in {p.currency}, the estimate in {est.currency}: limits not compared."))
+                gaps.append(
+                    Gap(
+                        "currency",
+                        None,
+                        p.policy_number,
+                        f"Policy is in {p.currency}, the estimate in {est.currency}: limits not compared.",
+                    )
+                )
             elif p.aggregate_limit is not None and p.aggregate_limit < est.total:
                 gaps.append(
-                    Gap("low_aggregate", None, p.policy_number,
-                        f"Aggregate limit {fmt_money(p.aggregate_limit, p.currency)} is below the breach-cost "
-                        f"estimate {fmt_money(est.total, est.currency)}.", p.aggregate_limit, est.total)
+                    Gap(
+                        "low_aggregate",
+                        None,
+                        p.policy_number,
+                        f"Aggregate limit {fmt_money(p.aggregate_limit, p.currency)} is below the "
+                        f"breach-cost estimate {fmt_money(est.total, est.currency)}.",
+                        p.aggregate_limit,
+                        est.total,
+                    )
                 )
     return policies, gaps, est

@@ -85,8 +85,20 @@ def validate_policy(row: Any, where: str) -> tuple[PolicyIn | None, list[str]]:
     problems: list[str] = []
     if not isinstance(row, dict):
         return None, [f"{where}: expected a mapping"]
-    known = {"insurer", "policy_number", "period_start", "period_end", "currency", "aggregate_limit",
-             "retention", "broker", "notification", "exclusions", "notes", "coverages"}
+    known = {
+        "insurer",
+        "policy_number",
+        "period_start",
+        "period_end",
+        "currency",
+        "aggregate_limit",
+        "retention",
+        "broker",
+        "notification",
+        "exclusions",
+        "notes",
+        "coverages",
+    }
     for k in sorted(set(row) - known):
         problems.append(f"{where}.{k}: unknown field (expected one of {', '.join(sorted(known))})")
     for k in ("insurer", "policy_number"):
@@ -138,8 +150,15 @@ def validate_policy(row: Any, where: str) -> tuple[PolicyIn | None, list[str]]:
                     problems.append(f"{w}.sublimits.{sk}: {amount} is more than the coverage limit {limit}")
                 subs[str(sk)] = amount
         if limit is not None:
-            coverages.append(CoverageIn(kind, limit, subs, _money(spec.get("retention"), f"{w}.retention", problems),
-                                        str(spec.get("notes") or "")))
+            coverages.append(
+                CoverageIn(
+                    kind,
+                    limit,
+                    subs,
+                    _money(spec.get("retention"), f"{w}.retention", problems),
+                    str(spec.get("notes") or ""),
+                )
+            )
     aggregate = _money(row.get("aggregate_limit"), f"{where}.aggregate_limit", problems)
     retention = _money(row.get("retention"), f"{where}.retention", problems)
     if problems or start is None or end is None:
@@ -171,7 +190,12 @@ def store_policy(s: Session, p: PolicyIn) -> InsurancePolicy:
     if rec is None:
         rec = InsurancePolicy(policy_number=p.policy_number)
         s.add(rec)
-    rec.insurer, rec.period_start, rec.period_end, rec.currency = p.insurer, p.period_start, p.period_end, p.currency
+    rec.insurer, rec.period_start, rec.period_end, rec.currency = (
+        p.insurer,
+        p.period_start,
+        p.period_end,
+        p.currency,
+    )
     rec.aggregate_limit, rec.retention, rec.broker = p.aggregate_limit, p.retention, p.broker
     rec.notification_window_hours = p.notification_window_hours
     rec.notification_hotline, rec.notification_email = p.notification_hotline, p.notification_email
@@ -179,8 +203,9 @@ def store_policy(s: Session, p: PolicyIn) -> InsurancePolicy:
     rec.coverages.clear()
     s.flush()
     for c in p.coverages:
-        rec.coverages.append(Coverage(kind=c.kind, limit=c.limit, sublimits=c.sublimits, retention=c.retention,
-                                      notes=c.notes))
+        rec.coverages.append(
+            Coverage(kind=c.kind, limit=c.limit, sublimits=c.sublimits, retention=c.retention, notes=c.notes)
+        )
     return rec
 
 
@@ -194,14 +219,21 @@ def validate_answer(row: Any, where: str) -> tuple[dict[str, Any] | None, list[s
     if qid not in QUESTIONS:
         problems.append(f"{where}.question: {qid!r}; expected one of {', '.join(QUESTIONS)}")
     raw = row.get("answer")
-    answer = {True: "yes", False: "no"}.get(raw, str(raw or "").strip().lower()) if isinstance(raw, bool) \
+    answer = (
+        {True: "yes", False: "no"}.get(raw, str(raw or "").strip().lower())
+        if isinstance(raw, bool)
         else str(raw or "").strip().lower()
+    )
     if answer not in ANSWERS:
         problems.append(f"{where}.answer: {raw!r}; expected yes, no or partial")
     if problems:
         return None, problems
-    return {"question_id": qid, "answer": answer, "note": str(row.get("note") or ""),
-            "answered_by": str(row.get("answered_by") or "")}, []
+    return {
+        "question_id": qid,
+        "answer": answer,
+        "note": str(row.get("note") or ""),
+        "answered_by": str(row.get("answered_by") or ""),
+    }, []
 
 
 def store_answer(s: Session, a: dict[str, Any], at: datetime | None = None) -> UnderwritingAnswer:
@@ -218,12 +250,16 @@ def import_data(db: sessionmaker[Session], data: Any, source: str = "import") ->
     """Policies and owner answers from a mapping; all or nothing."""
     if not isinstance(data, dict):
         raise InsuranceInputError(source, ["top level: expected a mapping with insurance: and underwriting:"])
-    problems = [f"{k}: unknown section (expected insurance, underwriting)"
-                for k in sorted(set(data) - {"insurance", "underwriting"})]
+    problems = [
+        f"{k}: unknown section (expected insurance, underwriting)"
+        for k in sorted(set(data) - {"insurance", "underwriting"})
+    ]
     policies: list[PolicyIn] = []
     answers: list[dict[str, Any]] = []
-    for section, validate, sink in (("insurance", validate_policy, policies),
-                                    ("underwriting", validate_answer, answers)):
+    for section, validate, sink in (
+        ("insurance", validate_policy, policies),
+        ("underwriting", validate_answer, answers),
+    ):
         rows = data.get(section) or []
         if not isinstance(rows, list):
             problems.append(f"{section}: expected a list")
@@ -233,7 +269,9 @@ def import_data(db: sessionmaker[Session], data: Any, source: str = "import") ->
             problems.extend(errs)
             if item is not None:
                 sink.append(item)  # type: ignore[arg-type]
-    raw_rows = data.get("insurance") if isinstance(data.get("insurance"), list) else []
+    raw_rows = data.get("insurance")
+    if not isinstance(raw_rows, list):
+        raw_rows = []
     numbers = [str(r.get("policy_number") or "").strip() for r in raw_rows if isinstance(r, dict)]
     numbers = [n for n in numbers if n]
     for n in sorted({n for n in numbers if numbers.count(n) > 1}):
@@ -272,20 +310,32 @@ def export_data(db: sessionmaker[Session]) -> dict[str, Any]:
                     "aggregate_limit": p.aggregate_limit,
                     "retention": p.retention,
                     "broker": dict(p.broker),
-                    "notification": {"window_hours": p.notification_window_hours,
-                                     "hotline": p.notification_hotline, "email": p.notification_email},
+                    "notification": {
+                        "window_hours": p.notification_window_hours,
+                        "hotline": p.notification_hotline,
+                        "email": p.notification_email,
+                    },
                     "exclusions": list(p.exclusions),
                     "notes": p.notes,
                     "coverages": {
-                        c.kind: {"limit": c.limit, "sublimits": dict(c.sublimits), "retention": c.retention,
-                                 "notes": c.notes}
+                        c.kind: {
+                            "limit": c.limit,
+                            "sublimits": dict(c.sublimits),
+                            "retention": c.retention,
+                            "notes": c.notes,
+                        }
                         for c in p.coverages
                     },
                 }
             )
         answers = [
-            {"question": a.question_id, "answer": a.answer, "note": a.note, "answered_by": a.answered_by,
-             "answered_at": a.answered_at.astimezone(UTC).isoformat()}
+            {
+                "question": a.question_id,
+                "answer": a.answer,
+                "note": a.note,
+                "answered_by": a.answered_by,
+                "answered_at": a.answered_at.astimezone(UTC).isoformat(),
+            }
             for a in s.scalars(select(UnderwritingAnswer).order_by(UnderwritingAnswer.question_id))
         ]
     return {"insurance": policies, "underwriting": answers}

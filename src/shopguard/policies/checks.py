@@ -32,7 +32,7 @@ class _DbCheck(BaseCheck):
     def evaluate(self, ctx: CheckContext) -> list[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:  # type: ignore[override]
+    async def run(self, ctx: CheckContext) -> list[Finding]:
         return await asyncio.to_thread(self.evaluate, ctx)
 
 
@@ -125,8 +125,8 @@ class PolicyReview(_DbCheck):
                         f"{doc.title}: review {'overdue since' if overdue else 'due on'} {due.isoformat()}",
                         f"policy/{doc.slug}",
                         detail=f"Policies are reviewed at least every {months} months (PCI DSS 12.1.2).",
-                        remediation=f"Read it; if it still fits: shopguard policies review {doc.slug} --by NAME; "
-                        f"if not: shopguard policies edit {doc.slug} FILE --note 'what changed'",
+                        remediation=f"Read it; if it still fits: shopguard policies review {doc.slug} "
+                        f"--by NAME; if not: shopguard policies edit {doc.slug} FILE --note 'what changed'",
                         evidence={"version": v.number, "review_due": due.isoformat()},
                         refs=Refs(pci=("12.1.2",)),
                         key=doc.slug,
@@ -170,8 +170,8 @@ class Acknowledgements(_DbCheck):
                     Severity.MEDIUM,
                     f"{title} v{version}: {len(who)} acknowledgement(s) outstanding",
                     f"policy/{slug}",
-                    detail="Everyone must acknowledge the policies that apply to them when they start, when a "
-                    "policy changes, and every year (PCI DSS 12.1.1, 12.6.3).",
+                    detail="Everyone must acknowledge the policies that apply to them when they start, "
+                    "when a policy changes, and every year (PCI DSS 12.1.1, 12.6.3).",
                     remediation="shopguard policies pending; then shopguard policies ack EMAIL " + slug,
                     evidence={"pending": who[:50], "count": len(who)},
                     refs=Refs(pci=("12.1.1", "12.6.3")),
@@ -255,8 +255,8 @@ class PolicyVersusEvidence(_DbCheck):
                             f"{doc.title} says one thing, the scans see another: {hits[0].title}",
                             f"policy/{doc.slug}",
                             detail=f"The policy says: \u201c{st.text}\u201d. ShopGuard has {len(hits)} open "
-                            "finding(s) that contradict it. Fix the findings, or change the policy so that it "
-                            "describes what you really do.",
+                            "finding(s) that contradict it. Fix the findings, or change the policy so that "
+                            "it describes what you really do.",
                             remediation="shopguard report (fix the findings listed in the evidence)",
                             evidence={
                                 "statement": st.text,

@@ -53,7 +53,8 @@ class DocumentMeta:
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 CSS = """
-@page { size: A4; margin: 2cm; @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }
+@page { size: A4; margin: 2cm;
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; line-height: 1.45; color: #111; }
 h1 { font-size: 18pt; margin-bottom: 0.3em; }
 h2 { font-size: 13pt; margin-top: 1.2em; }

@@ -86,7 +86,8 @@ def review_due(version: PolicyVersion, months: int) -> date:
 
 
 def _new_version(doc: PolicyDocument, text: str, note: str, by: str) -> PolicyVersion:
-    number = (latest(doc).number + 1) if doc.versions else 1
+    last = latest(doc)
+    number = last.number + 1 if last is not None else 1
     v = PolicyVersion(
         number=number,
         status=Status.DRAFT.value,
