@@ -145,3 +145,23 @@ def test_cli_template_imports_as_is(tmp_path: Path, sqlite_url: str):
         ],
     )
     assert r.exit_code == 0 and "2026-06-04T12:00:00+00:00" in r.output
+
+
+def test_register_and_gaps_on_postgresql(postgres_url: str):
+    from shopguard.db import open_database
+    from shopguard.db.base import utcnow
+    from shopguard.insurance.gaps import analyse
+    from shopguard.insurance.settings import InsuranceSettings
+
+    db = open_database(postgres_url)
+    try:
+        import_data(db, {"insurance": [policy(limit="100k", kinds=["breach_response"])]})
+        with pytest.raises(InsuranceInputError):
+            import_data(db, {"insurance": [policy("CY-2"), {"insurer": "x"}]})
+        with db() as s:
+            assert s.scalar(select(func.count()).select_from(InsurancePolicy)) == 1
+            _, gaps, est = analyse(s, InsuranceSettings(customer_records=1000), utcnow().date())
+        assert est is not None and est.total == 173_000
+        assert ("low_limit", "breach_response") in {(g.kind, g.coverage.id) for g in gaps if g.coverage}
+    finally:
+        db.kw["bind"].dispose()

@@ -61,7 +61,7 @@ def test_all_in_order_is_ready_and_gaps_resolve(sdb, config):
     _everything_in_order(sdb, config)
     row, found = _audit(sdb, config)
     assert found == [], [f.title for f in found]
-    assert row.status == "ready" and row.checks_ok == 5
+    assert row.status == "ready" and row.checks_ok == 6
 
 
 def test_overdue_review_pending_acks_and_training_are_findings(sdb, config):
@@ -115,3 +115,17 @@ def test_policy_says_x_scan_says_not_x(sdb, config):
     finish_run(sdb, run_id)
     row, found = _audit(sdb, config)
     assert found == [] and row.status == "ready"
+
+
+def test_stale_vendor_attestation(sdb, config):
+    from shopguard.policies.models import Vendor
+
+    _everything_in_order(sdb, config)
+    today = utcnow().date()
+    with sdb.begin() as s:
+        s.add(Vendor(name="Stripe", service="payments", pci_attestation=today - timedelta(days=400)))
+        s.add(Vendor(name="Hetzner", service="hosting", pci_attestation=today - timedelta(days=30)))
+        s.add(Vendor(name="Mailchimp", service="newsletter"))
+    row, found = _audit(sdb, config)
+    vend = [f for f in found if f.check_id == "policies.vendors"]
+    assert [f.key for f in vend] == ["Stripe"] and row.status == "gaps"

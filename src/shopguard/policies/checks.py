@@ -271,3 +271,36 @@ class PolicyVersusEvidence(_DbCheck):
                         )
                     )
         return out
+
+
+@register_check
+class VendorAttestations(_DbCheck):
+    id = "policies.vendors"
+    title = "Vendors that handle card data have a PCI attestation less than a year old (PCI DSS 12.8.4)"
+
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        from shopguard.policies.library import add_months
+        from shopguard.policies.models import Vendor
+
+        today = utcnow().date()
+        out = []
+        with _db(ctx)() as s:
+            for v in s.scalars(select(Vendor).order_by(Vendor.name)):
+                if v.pci_attestation is None or add_months(v.pci_attestation, 12) >= today:
+                    continue
+                out.append(
+                    Finding(
+                        "policies.vendors",
+                        Severity.MEDIUM,
+                        f"{v.name}'s PCI attestation is over a year old ({v.pci_attestation.isoformat()})",
+                        f"vendor/{v.name}",
+                        detail="The vendor policy asks for a current Attestation of Compliance from every "
+                        "vendor that handles card data for us (PCI DSS 12.8.4).",
+                        remediation=f"Ask {v.name} for their latest AoC, then: "
+                        f"shopguard policies vendors add '{v.name}' --pci-attestation YYYY-MM-DD",
+                        evidence={"pci_attestation": v.pci_attestation.isoformat()},
+                        refs=Refs(pci=("12.8.4",)),
+                        key=v.name,
+                    )
+                )
+        return out
