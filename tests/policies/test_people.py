@@ -18,7 +18,7 @@ from shopguard.policies.library import (
 )
 from shopguard.policies.models import Person
 from shopguard.policies.people import (
-    ImportError_,
+    PolicyInputError,
     acknowledge,
     add_person,
     add_training,
@@ -44,7 +44,7 @@ def test_csv_import_reports_every_bad_row_and_imports_nothing(sdb, config, tmp_p
         "carl@acme.example,,wizard,03/01/2024\n"
         "ann@acme.example,Ann again,owner,2020-01-01\n"
     )
-    with pytest.raises(ImportError_) as exc:
+    with pytest.raises(PolicyInputError) as exc:
         import_roster_csv(sdb, f, config.policies)
     msg = str(exc.value)
     assert "row 3, field email" in msg
@@ -58,7 +58,7 @@ def test_csv_import_reports_every_bad_row_and_imports_nothing(sdb, config, tmp_p
 def test_csv_header_must_have_the_columns(sdb, config, tmp_path: Path):
     f = tmp_path / "roster.csv"
     f.write_text("mail,name\nx@y.z,X\n")
-    with pytest.raises(ImportError_, match="missing column"):
+    with pytest.raises(PolicyInputError, match="missing column"):
         import_roster_csv(sdb, f, config.policies)
 
 
@@ -138,9 +138,9 @@ def test_training_default_expiry_and_states(sdb, config):
     assert r.expires_on == add_months(done, 12)
     add_training(sdb, "bob@acme.example", "Phishing basics", "2020-01-01", config.policies)
     add_training(sdb, "cat@acme.example", "Phishing basics", done, config.policies, result="failed")
-    with pytest.raises(ImportError_, match="completed_on: '1/2/2025' is not a date"):
+    with pytest.raises(PolicyInputError, match="completed_on: '1/2/2025' is not a date"):
         add_training(sdb, "dan@acme.example", "X", "1/2/2025", config.policies)
-    with pytest.raises(ImportError_, match="result"):
+    with pytest.raises(PolicyInputError, match="result"):
         add_training(sdb, "dan@acme.example", "X", done, config.policies, result="maybe")
     states = {t.email: t.state for t in training_status(sdb)}
     assert states == {

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shopguard.db import open_database
 from shopguard.policies.library import approve, init_library, publish
 from shopguard.policies.models import Acknowledgement, Person, PolicyDocument, TrainingRecord
-from shopguard.policies.people import ImportError_, acknowledge, add_person, add_training
+from shopguard.policies.people import PolicyInputError, acknowledge, add_person, add_training
 from shopguard.policies.yamlio import export_data, export_yaml, import_yaml
 
 
@@ -56,7 +56,7 @@ def test_bad_rows_name_the_place_and_nothing_is_imported(sdb, config, tmp_path: 
     }
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(data))
-    with pytest.raises(ImportError_) as exc:
+    with pytest.raises(PolicyInputError) as exc:
         import_yaml(sdb, f, config.policies)
     msg = str(exc.value)
     assert str(f) in msg
@@ -76,11 +76,11 @@ def test_tampered_published_text_is_refused(sdb, config, tmp_path: Path):
     au["versions"][0]["text"] += "\nA sneaky extra rule.\n"
     f = tmp_path / "t.yaml"
     f.write_text(yaml.safe_dump(data))
-    with pytest.raises(ImportError_, match=r"versions\[0\]\.text_sha256: does not match"):
+    with pytest.raises(PolicyInputError, match=r"versions\[0\]\.text_sha256: does not match"):
         import_yaml(sdb, f, config.policies)
     del au["versions"][0]["text_sha256"]
     f.write_text(yaml.safe_dump(data))
-    with pytest.raises(ImportError_, match="immutable"):
+    with pytest.raises(PolicyInputError, match="immutable"):
         import_yaml(sdb, f, config.policies)
     with sdb() as s:
         assert s.scalar(select(func.count()).select_from(Acknowledgement)) == 1
@@ -89,8 +89,8 @@ def test_tampered_published_text_is_refused(sdb, config, tmp_path: Path):
 def test_malformed_yaml_and_unknown_section(sdb, config, tmp_path: Path):
     f = tmp_path / "m.yaml"
     f.write_text("people: [unclosed\n")
-    with pytest.raises(ImportError_, match="not valid YAML"):
+    with pytest.raises(PolicyInputError, match="not valid YAML"):
         import_yaml(sdb, f, config.policies)
     f.write_text("peple: []\n")
-    with pytest.raises(ImportError_, match="peple: unknown section"):
+    with pytest.raises(PolicyInputError, match="peple: unknown section"):
         import_yaml(sdb, f, config.policies)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load, open_db
-from shopguard.config import Config
+from shopguard.config import Config, ConfigError
 from shopguard.db.base import utcnow
 from shopguard.insurance import insurer_notifications
 from shopguard.insurance.coverages import KINDS
@@ -70,7 +70,7 @@ def _session(config_path: Path | None, db_url: str | None) -> Iterator[tuple[Con
     db = open_db(db_url, config)
     try:
         yield config, db
-    except InsuranceInputError as exc:
+    except (InsuranceInputError, ConfigError) as exc:
         fail(str(exc))
 
 

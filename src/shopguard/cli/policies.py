@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load, open_db
-from shopguard.config import Config
+from shopguard.config import Config, ConfigError
 from shopguard.policies.documents import Format
 from shopguard.policies.library import (
     PolicyError,
@@ -32,7 +32,7 @@ from shopguard.policies.library import (
 from shopguard.policies.models import ImmutableVersionError, Person, TrainingRecord, Vendor
 from shopguard.policies.output import render_library
 from shopguard.policies.people import (
-    ImportError_,
+    PolicyInputError,
     acknowledge,
     add_person,
     add_training,
@@ -64,7 +64,14 @@ def _session(config_path: Path | None, db_url: str | None) -> Iterator[tuple[Con
     db = open_db(db_url, config)
     try:
         yield config, db
-    except (PolicyError, ImportError_, ContextError, TemplateRenderError, ImmutableVersionError) as exc:
+    except (
+        PolicyError,
+        PolicyInputError,
+        ContextError,
+        TemplateRenderError,
+        ImmutableVersionError,
+        ConfigError,
+    ) as exc:
         fail(str(exc))
     except ValueError as exc:
         fail(str(exc))

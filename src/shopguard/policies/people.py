@@ -23,7 +23,7 @@ TRAINING_RESULTS = ("passed", "failed", "attended")
 ACK_METHODS = ("cli", "web", "email", "paper")
 
 
-class ImportError_(Exception):
+class PolicyInputError(Exception):
     """Bad input; ``problems`` lists every row/field at fault. Nothing was imported."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
@@ -126,12 +126,12 @@ def import_roster_csv(db: sessionmaker[Session], path: Path, settings: PoliciesS
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportError_(str(path), [f"cannot read the file: {exc}"]) from None
+        raise PolicyInputError(str(path), [f"cannot read the file: {exc}"]) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ROSTER_COLUMNS if c not in header]
     if missing:
-        raise ImportError_(
+        raise PolicyInputError(
             str(path),
             [f"header: missing column(s) {', '.join(missing)}; expected {', '.join(ROSTER_COLUMNS)}"],
         )
@@ -150,7 +150,7 @@ def import_roster_csv(db: sessionmaker[Session], path: Path, settings: PoliciesS
             seen[person.email] = i
             rows.append(person)
     if problems:
-        raise ImportError_(str(path), problems)
+        raise PolicyInputError(str(path), problems)
     with db.begin() as s:
         return upsert_people(s, rows)
 
@@ -166,7 +166,7 @@ def add_person(
     row: dict[str, object] = {"email": email, "name": name, "roles": roles, "start_date": start_date or ""}
     person, errs = validate_person(row, settings.staff_roles, "person")
     if person is None:
-        raise ImportError_("roster", errs)
+        raise PolicyInputError("roster", errs)
     with db.begin() as s:
         upsert_people(s, [person])
         rec = s.scalar(select(Person).where(Person.email == person.email))
@@ -335,7 +335,7 @@ def validate_training(row: dict[str, object], settings: PoliciesSettings, where:
         except ValueError as e:
             problems.append(str(e))
     if problems:
-        raise ImportError_(where, problems)
+        raise PolicyInputError(where, problems)
     assert completed is not None
     expires = expires or add_months(completed, settings.training_months)
     return TrainingIn(email, course, completed, result, expires, str(row.get("provider") or ""))
@@ -408,8 +408,8 @@ def latest_versions(s: Session) -> dict[str, PolicyVersion]:
 
 
 __all__ = [
-    "ImportError_",
     "Pending",
+    "PolicyInputError",
     "TrainingStatus",
     "acknowledge",
     "add_person",

@@ -22,7 +22,7 @@ from shopguard.policies.models import (
     TrainingRecord,
     Vendor,
 )
-from shopguard.policies.people import ImportError_, parse_date, validate_person, validate_training
+from shopguard.policies.people import PolicyInputError, parse_date, validate_person, validate_training
 from shopguard.policies.render import text_hash
 from shopguard.policies.settings import PoliciesSettings
 
@@ -161,18 +161,20 @@ def import_yaml(db: sessionmaker[Session], path: Path, settings: PoliciesSetting
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportError_(str(path), [f"cannot read the file: {exc}"]) from None
+        raise PolicyInputError(str(path), [f"cannot read the file: {exc}"]) from None
     except yaml.YAMLError as exc:
-        raise ImportError_(str(path), [f"not valid YAML: {exc}"]) from None
+        raise PolicyInputError(str(path), [f"not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
-        raise ImportError_(str(path), ["top level: expected a mapping with policies, people, training ..."])
+        raise PolicyInputError(
+            str(path), ["top level: expected a mapping with policies, people, training ..."]
+        )
     unknown = sorted(set(data) - {"policies", "people", "acknowledgements", "training", "vendors"})
     if unknown:
-        raise ImportError_(str(path), [f"{k}: unknown section" for k in unknown])
+        raise PolicyInputError(str(path), [f"{k}: unknown section" for k in unknown])
     try:
         return import_data(db, data, settings)
-    except ImportError_ as exc:
-        raise ImportError_(str(path), exc.problems) from None
+    except PolicyInputError as exc:
+        raise PolicyInputError(str(path), exc.problems) from None
 
 
 def import_data(
@@ -224,7 +226,7 @@ def import_data(
                 problems.append(str(e))
             counts["vendors"] += 1
         if problems:
-            raise ImportError_("import", problems)
+            raise PolicyInputError("import", problems)
     return counts
 
 
@@ -303,8 +305,11 @@ def _import_policy(
             if val is not None or k != "created_at":
                 setattr(v, k, val)
         counts["versions"] += 1
-    if published_count > 1:
-        problems.append(f"{where}.versions: {published_count} versions are published; at most one may be")
+    if published_count > 1 or sum(v.status == Status.PUBLISHED for v in doc.versions) > 1:
+        problems.append(
+            f"{where}.versions: more than one version would be published; at most one may be "
+            "(mark the older one retired)"
+        )
 
 
 def _import_ack(
@@ -367,7 +372,7 @@ def _import_training(
 ) -> None:
     try:
         t = validate_training(row, settings, where)
-    except ImportError_ as exc:
+    except PolicyInputError as exc:
         problems.extend(exc.problems)
         return
     person = s.scalar(select(Person).where(Person.email == t.email))
