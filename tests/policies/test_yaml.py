@@ -94,3 +94,23 @@ def test_malformed_yaml_and_unknown_section(sdb, config, tmp_path: Path):
     f.write_text("peple: []\n")
     with pytest.raises(PolicyInputError, match="peple: unknown section"):
         import_yaml(sdb, f, config.policies)
+
+
+def test_import_cannot_leave_two_published_versions(sdb, config, tmp_path: Path):
+    _seed(sdb, config)
+    data = export_data(sdb)
+    au = next(p for p in data["policies"] if p["slug"] == "acceptable-use")
+    v2 = dict(au["versions"][0], number=2, text=au["versions"][0]["text"] + "\nNew rule.\n")
+    del v2["text_sha256"]
+    au["versions"].append(v2)
+    f = tmp_path / "two.yaml"
+    f.write_text(yaml.safe_dump({"policies": [au]}))
+    with pytest.raises(PolicyInputError, match="more than one version would be published"):
+        import_yaml(sdb, f, config.policies)
+    au["versions"][0]["status"] = "retired"
+    au["versions"][0]["retired_at"] = v2["published_at"]
+    f.write_text(yaml.safe_dump({"policies": [au]}))
+    assert import_yaml(sdb, f, config.policies)["versions"] == 2
+    with sdb() as s:
+        doc = s.scalar(select(PolicyDocument).where(PolicyDocument.slug == "acceptable-use"))
+        assert [(v.number, v.status) for v in doc.versions] == [(1, "retired"), (2, "published")]
