@@ -29,7 +29,7 @@ class Saq(StrEnum):
     D = "D"
 
     @property
-    def title(self) -> str:
+    def long_name(self) -> str:
         return {
             Saq.A: "SAQ A (v4.0.1 r1, January 2025)",
             Saq.A_EP: "SAQ A-EP (v4.0.1)",

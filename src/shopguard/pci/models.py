@@ -122,7 +122,9 @@ class PciTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (UniqueConstraint("assessment_id", "requirement_id", name="uq_pci_tasks_assessment_req"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "requirement_id", name="uq_pci_tasks_assessment_req"),
+    )
 
 
 class PciAsvScan(Base):

@@ -163,13 +163,12 @@ def check_consistency(a: SaqAnswers) -> None:
             f"you chose '{a.integration.value}' (card data never reaches you) but said you keep card "
             "numbers electronically. If you do keep them, card data reaches your systems: choose 'api'."
         )
-    if a.integration is not Integration.IFRAME and a.all_payment_elements_from_processor is not None:
-        if a.integration is Integration.REDIRECT and a.all_payment_elements_from_processor is False:
-            raise Contradiction(
-                "you chose 'redirect' (the processor's own page takes the card) but said parts of the "
-                "payment form come from your site. With a full redirect the whole payment page is the "
-                "processor's: choose 'direct-post' or 'processor-js' if your page builds the form."
-            )
+    if a.integration is Integration.REDIRECT and a.all_payment_elements_from_processor is False:
+        raise Contradiction(
+            "you chose 'redirect' (the processor's own page takes the card) but said parts of the "
+            "payment form come from your site. With a full redirect the whole payment page is the "
+            "processor's: choose 'direct-post' or 'processor-js' if your page builds the form."
+        )
 
 
 def decide(a: SaqAnswers) -> SaqDecision:
