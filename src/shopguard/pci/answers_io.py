@@ -77,7 +77,9 @@ def parse_answers(path: Path, text: str, store: str, year: int, saq: Saq) -> lis
     except ValueError as exc:
         raise _fail(path, "field 'saq'", str(exc)) from None
     if file_saq is not saq:
-        raise _fail(path, "field 'saq'", f"file answers {file_saq.long_name}, the assessment is {saq.long_name}")
+        raise _fail(
+            path, "field 'saq'", f"file answers {file_saq.long_name}, the assessment is {saq.long_name}"
+        )
     body = doc.get("answers")
     if not isinstance(body, dict):
         raise _fail(path, "field 'answers'", "expected a mapping of requirement id to answer")

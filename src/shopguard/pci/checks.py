@@ -61,8 +61,8 @@ def assessment_findings(s: Session, store: str, today: date) -> list[Finding]:
                 Severity.HIGH,
                 "The PCI self-assessment has never been completed and signed",
                 loc,
-                f"An SAQ ({Saq(latest.saq).long_name}) was chosen for {latest.year}, but no assessment has been "
-                "signed, so the store has no current PCI DSS validation.",
+                f"An SAQ ({Saq(latest.saq).long_name}) was chosen for {latest.year}, but no "
+                "assessment has been signed, so the store has no current PCI DSS validation.",
                 f"Answer every requirement, then `shopguard pci sign --store {store} --by NAME`.",
                 key="never",
             )

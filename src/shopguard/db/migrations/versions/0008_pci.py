@@ -12,7 +12,6 @@ from alembic import op
 
 import shopguard.db.base
 
-
 revision = "0008_pci"
 down_revision = "0001_foundation"
 branch_labels = None
