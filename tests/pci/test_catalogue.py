@@ -91,7 +91,7 @@ def test_evidence_sources(rid: str, prefix: str) -> None:
 def test_malformed_catalogue_is_rejected_naming_the_entry() -> None:
     data = yaml.safe_load((DATA_DIR / "requirements.yaml").read_text())
     data["requirements"][5]["ev"] = "vibes"
-    with pytest.raises(CatalogueError, match=r"requirement 1\.2\.3.*evidence kind"):
+    with pytest.raises(CatalogueError, match=r"requirement 1\.2\.4.*evidence kind"):
         parse_catalogue(yaml.safe_dump(data))
     data = yaml.safe_load((DATA_DIR / "requirements.yaml").read_text())
     data["requirements"].append(dict(data["requirements"][0]))
