@@ -66,7 +66,7 @@ def pci_any_db(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]
     sessions.kw["bind"].dispose()
 
 
-def store_run(
+def _store_run(
     db: sessionmaker[Session],
     results: Sequence[tuple[str, Outcome, list[Finding]]],
     *,
@@ -80,5 +80,13 @@ def store_run(
     finish_run(db, run_id)
     if finished_at is not None:  # age the run (the repository stamps "now")
         with db.begin() as s:
-            s.execute(update(CheckExecution).where(CheckExecution.run_id == run_id).values(finished_at=finished_at))
+            s.execute(
+                update(CheckExecution).where(CheckExecution.run_id == run_id).values(finished_at=finished_at)
+            )
     return run_id
+
+
+@pytest.fixture
+def store_run() -> object:
+    """``store_run(db, [(check_id, outcome, findings)], finished_at=...)`` -> run id."""
+    return _store_run

@@ -47,7 +47,9 @@ def test_direct_post_and_processor_js_are_a_ep(integration: Integration) -> None
 
 
 def test_api_is_saq_d() -> None:
-    d = decide(SaqAnswers(Integration.API, servers_receive_card_data=True, stores_card_data_electronically=True))
+    d = decide(
+        SaqAnswers(Integration.API, servers_receive_card_data=True, stores_card_data_electronically=True)
+    )
     assert d.saq is Saq.D
     assert any("own servers" in r for r in d.reasons)
 
@@ -63,7 +65,12 @@ def test_non_compliant_processor_falls_back_to_d() -> None:
         (SaqAnswers(Integration.REDIRECT, servers_receive_card_data=True), "servers receive card data"),
         (SaqAnswers(Integration.IFRAME, servers_receive_card_data=True), "servers receive card data"),
         (SaqAnswers(Integration.API, servers_receive_card_data=False), "never receive"),
-        (SaqAnswers(Integration.API, servers_receive_card_data=False, stores_card_data_electronically=True), "never"),
+        (
+            SaqAnswers(
+                Integration.API, servers_receive_card_data=False, stores_card_data_electronically=True
+            ),
+            "never",
+        ),
         (SaqAnswers(Integration.IFRAME, stores_card_data_electronically=True), "keep card numbers"),
         (SaqAnswers(Integration.REDIRECT, all_payment_elements_from_processor=False), "redirect"),
     ],

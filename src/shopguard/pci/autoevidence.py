@@ -121,12 +121,6 @@ def suggest(
     s: Session, req: Requirement, store: str, *, registered: Collection[str], now: datetime | None = None
 ) -> Suggestion:
     now = now or utcnow()
-    if not req.checks:
-        return Suggestion(
-            req.id,
-            Suggested.MANUAL,
-            f"ShopGuard has no check for this; answer it yourself and attach {req.evidence} evidence.",
-        )
     gaps = open_gap_findings(s, store, req.checks, req.id)
     if gaps:
         refs = tuple(
@@ -139,6 +133,12 @@ def suggest(
             f"{len(refs)} open finding(s) of medium or higher, e.g. [{worst.severity}] {worst.title} "
             f"({worst.location}). Fix them, re-run the scan, then confirm again.",
             refs,
+        )
+    if not req.checks:
+        return Suggestion(
+            req.id,
+            Suggested.MANUAL,
+            f"ShopGuard has no check for this; answer it yourself and attach {req.evidence} evidence.",
         )
     missing = [p for p in req.checks if not any(_supplies(c, p) for c in registered)]
     if missing:
