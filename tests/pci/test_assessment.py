@@ -107,7 +107,7 @@ def test_status_counts_per_group(pci_db: sessionmaker[Session]) -> None:
             AnswerInput("8.2.5", Answer.NOT_IN_PLACE, "Ann"),
         ],
     )
-    a, groups = status(pci_db, STORE, YEAR)
+    _a, groups = status(pci_db, STORE, YEAR)
     g8 = next(g for g in groups if g.group == "8")
     assert (g8.applicable, g8.answered, g8.in_place, g8.not_applicable, g8.not_in_place) == (8, 3, 1, 1, 1)
     assert g8.percent == 38
