@@ -50,7 +50,7 @@ def rows(url: str, model: type) -> int:
 
 
 def test_saq_wizard_from_config_and_flags(env: tuple[CliRunner, list[str], str]) -> None:
-    runner, opts, url = env
+    runner, opts, _url = env
     r = runner.invoke(app, ["pci", "saq", *opts, "--no-input", "--processor-compliant", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
@@ -194,3 +194,40 @@ def test_full_flow_report_pdf_and_packs(env: tuple[CliRunner, list[str], str], t
 
     r = runner.invoke(app, ["pci", "prescan", *opts])
     assert r.exit_code == 0 and "not a PCI SSC Approved Scanning Vendor" in " ".join(r.output.split())
+
+
+def test_interactive_wizard(tmp_path: Path) -> None:
+    cfg = tmp_path / "shopguard.toml"
+    cfg.write_text('[[stores]]\nname = "demo"\nstorefront_url = "https://shop.example"\n')
+    url = f"sqlite:///{tmp_path / 'sg.db'}"
+    # integration, servers?, stores?, processor AoC?, all elements?, script protection?, then 3 pending conditions
+    answers = "iframe\nno\nno\nyes\nyes\nunsure\nyes\nno\nunsure\n"
+    r = CliRunner().invoke(
+        app, ["pci", "saq", "--config", str(cfg), "--db", url, "--ask", "--by", "Aoife"], input=answers
+    )
+    assert r.exit_code == 0, r.output
+    assert "Which one describes your checkout?" in r.output and "SAQ A (v4.0.1 r1" in r.output
+    db = open_database(url)
+    with db() as s:
+        a = s.scalar(select(PciAssessment))
+        assert a is not None and (a.saq, a.integration, a.decided_by) == ("A", "iframe", "Aoife")
+        conf = {c["id"]: c["confirmed"] for c in a.conditions}
+    db.kw["bind"].dispose()
+    assert conf["processor-compliant"] is True and conf["no-electronic-storage"] is True
+    assert conf["all-elements-from-processor"] is True
+    # pending after the flags: ecommerce-only-channel (yes), script-attack-protection (no -> stays open)
+    assert conf["ecommerce-only-channel"] is True
+    assert conf["script-attack-protection"] is None
+
+
+def test_confirm_flag_and_unknown_condition(env: tuple[CliRunner, list[str], str]) -> None:
+    runner, opts, url = env
+    r = runner.invoke(
+        app, ["pci", "saq", *opts, "--no-input", "--confirm", "ecommerce-only-channel", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    assert {c["id"]: c["confirmed"] for c in json.loads(r.output)["conditions"]}[
+        "ecommerce-only-channel"
+    ] is True
+    r = runner.invoke(app, ["pci", "saq", *opts, "--no-input", "--confirm", "moon-phase"])
+    assert r.exit_code == 2 and "moon-phase" in r.output

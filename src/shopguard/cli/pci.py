@@ -35,7 +35,14 @@ from shopguard.pci.autoevidence import Suggested, compute_suggestions, confirm
 from shopguard.pci.catalogue import Saq, load_catalogue
 from shopguard.pci.files import EvidenceError, store_file
 from shopguard.pci.models import PciEvidence
-from shopguard.pci.saq import CONFIG_VALUES, Contradiction, Integration, SaqAnswers, decide
+from shopguard.pci.saq import (
+    CONFIG_VALUES,
+    Contradiction,
+    Integration,
+    SaqAnswers,
+    decide,
+    with_confirmations,
+)
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -59,6 +66,11 @@ EVIDENCE_FILE_ARG = typer.Argument(..., help="PDF, image, text, CSV/JSON or offi
 ASV_REPORT_ARG = typer.Argument(..., help="The ASV's scan report (PDF).")
 REPORT_OUT_OPTION = typer.Option(..., "--output", "-o", help="File to write (.html or .pdf).")
 EXPORT_OUT_OPTION = typer.Option(..., "--output", "-o", help="Zip file, or the YAML file with --answers.")
+CONFIRM_OPTION = typer.Option(
+    None,
+    "--confirm",
+    help="Confirm an eligibility condition by id (repeatable), e.g. ecommerce-only-channel.",
+)
 ANSWERS_IN_OPTION = typer.Option(..., "--answers", help="YAML written by `shopguard pci export --answers`.")
 
 
@@ -132,18 +144,20 @@ def saq_cmd(
         "--script-protection/--no-script-protection",
         help="iframe: is your site protected from script attacks on the payment page (SAQ A, Jan 2025)?",
     ),
+    confirm_ids: list[str] = CONFIRM_OPTION,
     by: str = BY_OPTION,
     year: int | None = YEAR_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Decide and explain, store nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
     no_input: bool = typer.Option(False, "--no-input", help="Never ask; use flags and the config only."),
+    ask: bool = typer.Option(False, "--ask", help="Ask every unanswered question, even without a terminal."),
     config_path: Path | None = CONFIG_OPTION,
     db_url: str | None = DB_OPTION,
 ) -> None:
     """Choose the SAQ (A, A-EP or D) from how your shop takes card payments."""
     _, config = load(config_path)
     st = _pick_store(config, store)
-    interactive = _interactive(no_input)
+    interactive = ask or _interactive(no_input)
     configured = CONFIG_VALUES.get(st.payment_integration.value) if st.payment_integration else None
     chosen: Integration | None = None
     if integration is not None:
@@ -204,9 +218,16 @@ def saq_cmd(
         else scripts,
     )
     try:
-        decision = decide(answers)
+        decision = with_confirmations(decide(answers), confirm_ids or [])
     except Contradiction as exc:
         fail(f"contradictory answers: {exc} Nothing was stored.")
+    if interactive and decision.pending:
+        yes = [
+            c.id
+            for c in decision.pending
+            if _ask_bool(f"Do you confirm: {c.text}", None, interactive=True) is True
+        ]
+        decision = with_confirmations(decision, yes)
     y = year or current_year()
     if not dry_run:
         db = open_db(db_url, config)

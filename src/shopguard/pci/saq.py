@@ -11,7 +11,8 @@ Merchants v4.0.1" eligibility sections. ShopGuard is not a QSA: the acquirer dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shopguard.pci.catalogue import Saq
@@ -287,3 +288,18 @@ def decide(a: SaqAnswers) -> SaqDecision:
         ),
         (*common, elements_condition, script_condition),
     )
+
+
+def with_confirmations(decision: SaqDecision, confirmed: Sequence[str]) -> SaqDecision:
+    """Mark named eligibility conditions as confirmed by the merchant."""
+    known = {c.id: c for c in decision.conditions}
+    for cid in confirmed:
+        if cid not in known:
+            names = ", ".join(known) or "none for this SAQ"
+            raise Contradiction(
+                f"--confirm {cid!r} is not a condition of {decision.saq.long_name} ({names})."
+            )
+        if known[cid].confirmed is False:
+            raise Contradiction(f"--confirm {cid!r}, but your answers deny that condition.")
+    conditions = tuple(replace(c, confirmed=True) if c.id in confirmed else c for c in decision.conditions)
+    return replace(decision, conditions=conditions)
