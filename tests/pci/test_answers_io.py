@@ -23,11 +23,10 @@ def snapshot(db: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
         )
 
 
-@pytest.fixture
-def seeded(pci_db: sessionmaker[Session]) -> sessionmaker[Session]:
-    save_decision(pci_db, STORE, YEAR, decide(SaqAnswers(Integration.REDIRECT)), "Ann")
+def seed(db: sessionmaker[Session]) -> sessionmaker[Session]:
+    save_decision(db, STORE, YEAR, decide(SaqAnswers(Integration.REDIRECT)), "Ann")
     save_answers(
-        pci_db,
+        db,
         STORE,
         YEAR,
         [
@@ -36,10 +35,22 @@ def seeded(pci_db: sessionmaker[Session]) -> sessionmaker[Session]:
             AnswerInput("11.3.2", Answer.NOT_IN_PLACE, "Bob"),
         ],
     )
-    return pci_db
+    return db
 
 
-def test_round_trip(seeded: sessionmaker[Session], tmp_path: Path) -> None:
+@pytest.fixture
+def seeded(pci_db: sessionmaker[Session]) -> sessionmaker[Session]:
+    return seed(pci_db)
+
+
+@pytest.fixture
+def seeded_any(pci_any_db: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Seeded on SQLite and on PostgreSQL."""
+    return seed(pci_any_db)
+
+
+def test_round_trip(seeded_any: sessionmaker[Session], tmp_path: Path) -> None:
+    seeded = seeded_any
     before = snapshot(seeded)
     text = export_answers(seeded, STORE, YEAR)
     assert text.startswith("# ShopGuard PCI DSS answers")

@@ -78,7 +78,8 @@ def test_answers_need_an_assessment(pci_db: sessionmaker[Session]) -> None:
         save_answers(pci_db, STORE, YEAR, [AnswerInput("12.8.4", Answer.IN_PLACE, "Ann")])
 
 
-def test_not_in_place_opens_a_task_and_in_place_closes_it(pci_db: sessionmaker[Session]) -> None:
+def test_not_in_place_opens_a_task_and_in_place_closes_it(pci_any_db: sessionmaker[Session]) -> None:
+    pci_db = pci_any_db
     start(pci_db)
     save_answers(pci_db, STORE, YEAR, [AnswerInput("2.2.2", Answer.NOT_IN_PLACE, "Ann", findings=("abc",))])
     due = utcnow().date() + timedelta(days=30)
@@ -162,3 +163,24 @@ def test_evidence_limits_and_types(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match="empty"):
         store_file(empty, "demo")
     assert not list(evidence_root().rglob("*.pdf"))
+
+
+def test_changing_the_saq_voids_the_signature(pci_db: sessionmaker[Session]) -> None:
+    from shopguard.pci.catalogue import Saq, load_catalogue
+
+    start(pci_db)
+    save_answers(
+        pci_db,
+        STORE,
+        YEAR,
+        [AnswerInput(r.id, Answer.IN_PLACE, "Ann") for r in load_catalogue().for_saq(Saq.A)],
+    )
+    attest(pci_db, STORE, YEAR, "Ann", "Owner")
+    start(pci_db)  # same SAQ again: signature stands
+    a, _ = status(pci_db, STORE, YEAR)
+    assert a.attested_at is not None
+    start(pci_db, Integration.DIRECT_POST)  # now SAQ A-EP
+    a, groups = status(pci_db, STORE, YEAR)
+    assert a.saq == "A-EP" and a.attested_at is None and a.attested_by == ""
+    assert sum(g.applicable for g in groups) == 183
+    assert sum(g.answered for g in groups) == 28  # the SAQ A answers still count where they apply

@@ -200,7 +200,8 @@ def test_interactive_wizard(tmp_path: Path) -> None:
     cfg = tmp_path / "shopguard.toml"
     cfg.write_text('[[stores]]\nname = "demo"\nstorefront_url = "https://shop.example"\n')
     url = f"sqlite:///{tmp_path / 'sg.db'}"
-    # integration, servers?, stores?, processor AoC?, all elements?, script protection?, then 3 pending conditions
+    # integration, servers?, stores?, processor AoC?, all elements?, script protection?,
+    # then the conditions still pending
     answers = "iframe\nno\nno\nyes\nyes\nunsure\nyes\nno\nunsure\n"
     r = CliRunner().invoke(
         app, ["pci", "saq", "--config", str(cfg), "--db", url, "--ask", "--by", "Aoife"], input=answers
@@ -221,7 +222,7 @@ def test_interactive_wizard(tmp_path: Path) -> None:
 
 
 def test_confirm_flag_and_unknown_condition(env: tuple[CliRunner, list[str], str]) -> None:
-    runner, opts, url = env
+    runner, opts, _url = env
     r = runner.invoke(
         app, ["pci", "saq", *opts, "--no-input", "--confirm", "ecommerce-only-channel", "--json"]
     )

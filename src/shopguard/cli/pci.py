@@ -23,6 +23,7 @@ from shopguard.pci.assessment import (
     PciError,
     attest,
     current_year,
+    get_assessment,
     require_assessment,
     save_answers,
     save_decision,
@@ -229,8 +230,12 @@ def saq_cmd(
         ]
         decision = with_confirmations(decision, yes)
     y = year or current_year()
+    previous: str | None = None
     if not dry_run:
         db = open_db(db_url, config)
+        with db() as s:
+            old = get_assessment(s, st.name, y)
+            previous = old.saq if old is not None else None
         save_decision(db, st.name, y, decision, by or "shopguard pci saq")
     if as_json:
         out.print_json(json.dumps({"store": st.name, "year": y, "stored": not dry_run, **decision.to_dict()}))
@@ -243,6 +248,11 @@ def saq_cmd(
         for c in decision.conditions:
             mark = {True: "[green]yes[/]", False: "[red]NO[/]", None: "[yellow]to confirm[/]"}[c.confirmed]
             out.print(f"  [{mark}] {c.text} [dim]({c.source})[/]")
+    if previous and previous != decision.saq.value:
+        out.print(
+            f"\n[yellow]The SAQ changed from {Saq(previous).long_name}.[/] Answers to requirements outside "
+            "the new SAQ are kept but no longer count, and any signature must be given again."
+        )
     n = len(load_catalogue().for_saq(decision.saq))
     out.print(f"\n{n} requirements apply. Next: `shopguard pci suggest --store {st.name}`.")
     out.print("[dim]ShopGuard is not a QSA; your acquirer decides which SAQ you may use.[/]")

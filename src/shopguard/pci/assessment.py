@@ -133,6 +133,9 @@ def save_decision(
         if a is None:
             a = PciAssessment(store=store, year=year)
             s.add(a)
+        if a.saq and a.saq != decision.saq.value and a.attested_at is not None:
+            # A signature covers one questionnaire: changing the SAQ needs a new one.
+            a.attested_at, a.attested_by, a.attested_title = None, "", ""
         a.saq = decision.saq.value
         a.integration = decision.integration.value
         a.saq_reasons = list(decision.reasons)

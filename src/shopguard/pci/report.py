@@ -81,7 +81,9 @@ def build_context(db: sessionmaker[Session], config: Config, store: str, year: i
                     "date": ans.answered_on.isoformat() if ans else "",
                     "source": ans.source if ans else "",
                     "evidence": ev,
-                    "suggestion": f"{sug.suggestion} - {sug.reason}" if sug else "",
+                    "suggestion": ""
+                    if sug is None or sug.suggestion == "manual"
+                    else f"{sug.suggestion} - {sug.reason}",
                 }
             )
         task_rows = [
