@@ -90,16 +90,23 @@ def _under(column: Any, prefix: str) -> Any:
     return (column == prefix) | column.startswith(prefix + ".")
 
 
-def open_gap_findings(s: Session, store: str, prefixes: Sequence[str], req_id: str) -> list[FindingRecord]:
-    """Open medium+ findings under the prefixes, or naming the requirement in refs.pci."""
+def open_gaps(s: Session, store: str) -> list[FindingRecord]:
+    """The store's open findings of medium or higher (false positives excluded)."""
     q = select(FindingRecord).where(
         FindingRecord.store == store,
         FindingRecord.status != FindingStatus.RESOLVED.value,
         FindingRecord.triage != Triage.FALSE_POSITIVE.value,
         FindingRecord.severity.in_(GAP_SEVERITIES),
     )
+    return list(s.scalars(q))
+
+
+def open_gap_findings(
+    s: Session, store: str, prefixes: Sequence[str], req_id: str, gaps: Sequence[FindingRecord] | None = None
+) -> list[FindingRecord]:
+    """Open medium+ findings under the prefixes, or naming the requirement in refs.pci."""
     out = []
-    for rec in s.scalars(q):
+    for rec in gaps if gaps is not None else open_gaps(s, store):
         by_prefix = any(rec.check_id == p or rec.check_id.startswith(p + ".") for p in prefixes)
         by_ref = req_id in ((rec.refs or {}).get("pci") or ())
         if by_prefix or by_ref:
@@ -118,10 +125,16 @@ def last_clean_run(s: Session, store: str, check_id: str) -> datetime | None:
 
 
 def suggest(
-    s: Session, req: Requirement, store: str, *, registered: Collection[str], now: datetime | None = None
+    s: Session,
+    req: Requirement,
+    store: str,
+    *,
+    registered: Collection[str],
+    now: datetime | None = None,
+    open_findings: Sequence[FindingRecord] | None = None,
 ) -> Suggestion:
     now = now or utcnow()
-    gaps = open_gap_findings(s, store, req.checks, req.id)
+    gaps = open_gap_findings(s, store, req.checks, req.id, open_findings)
     if gaps:
         refs = tuple(
             FindingRef(g.fingerprint, g.check_id, g.severity, g.title, g.location, g.status) for g in gaps
@@ -189,7 +202,11 @@ def compute_suggestions(
     cat = load_catalogue()
     with db.begin() as s:
         a = require_assessment(s, store, year)
-        out = [suggest(s, r, store, registered=reg, now=now) for r in cat.for_saq(Saq(a.saq))]
+        found = open_gaps(s, store)
+        out = [
+            suggest(s, r, store, registered=reg, now=now, open_findings=found)
+            for r in cat.for_saq(Saq(a.saq))
+        ]
         existing = {
             p.requirement_id: p
             for p in s.scalars(select(PciSuggestion).where(PciSuggestion.assessment_id == a.id))
