@@ -141,6 +141,12 @@ def test_full_flow_report_pdf_and_packs(env: tuple[CliRunner, list[str], str], t
         "--by",
         "Aoife",
     )
+    assert "processor-aoc.pdf" in ok("evidence", "list")
+    assert "passing scan per quarter" in " ".join(ok("asv", "status").split())
+    r = runner.invoke(app, ["pci", "catalogue", "--saq", "A-EP", "--json"])
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 183
+    suggestions = {s["requirement"]: s for s in json.loads(ok("suggest", "--json"))}
+    assert suggestions["11.3.2"]["suggestion"] == "no-recent-run"  # pci.asv has not run in an audit yet
     status = json.loads(ok("status", "--json"))
     assert status["saq"] == "A" and sum(g["applicable"] for g in status["groups"]) == 28
 
