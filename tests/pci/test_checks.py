@@ -105,3 +105,22 @@ def test_overdue_task_is_reported(pci_db: sessionmaker[Session]) -> None:
     set_task(pci_db, STORE, year, "12.8.4", "Bob", date.today() - timedelta(days=1))
     got = audit_pci(pci_db)
     assert got["pci.assessment.task-overdue"] == [("12.8.4", Severity.MEDIUM)]
+
+
+def test_last_years_assessment(pci_db: sessionmaker[Session]) -> None:
+    last = current_year() - 1
+    save_decision(pci_db, STORE, last, decide(SaqAnswers(Integration.REDIRECT)), "Ann")
+    got = audit_pci(pci_db)
+    assert got["pci.assessment.no-current-year"] == [(str(current_year()), Severity.MEDIUM)]
+    save_answers(
+        pci_db,
+        STORE,
+        last,
+        [AnswerInput(r.id, Answer.IN_PLACE, "Ann") for r in load_catalogue().for_saq(Saq.A)],
+    )
+    attest(pci_db, STORE, last, "Ann", "Owner")
+    with pci_db.begin() as s:  # signed a month ago, still within its 12 months
+        s.execute(update(PciAssessment).values(attested_at=utcnow() - timedelta(days=30)))
+    got = audit_pci(pci_db)
+    assert got["pci.assessment.no-current-year"] == [(str(current_year()), Severity.LOW)]
+    assert "pci.assessment.expired" not in got and "pci.assessment.not-signed" not in got

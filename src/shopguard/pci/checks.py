@@ -80,10 +80,13 @@ def assessment_findings(s: Session, store: str, today: date) -> list[Finding]:
             )
         )
     if latest.year < today.year:
+        # Validation is yearly from the last signature: while that is current, a missing
+        # calendar-year assessment is a reminder, not a gap.
+        current = newest_sign is not None and now - newest_sign <= ATTESTATION_MAX_AGE
         out.append(
             Finding(
                 f"{cid}.no-current-year",
-                Severity.MEDIUM,
+                Severity.LOW if current else Severity.MEDIUM,
                 f"No PCI assessment started for {today.year}",
                 loc,
                 f"The newest assessment is for {latest.year}.",
