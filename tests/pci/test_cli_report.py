@@ -119,6 +119,12 @@ def test_full_flow_report_pdf_and_packs(env: tuple[CliRunner, list[str], str], t
         "Aoife",
     )
     ok("answer", "2.2.2", "--answer", "not-in-place", "--by", "Aoife")
+    paper = ["9.4.1", "9.4.1.1", "9.4.1.2", "9.4.2", "9.4.3", "9.4.4", "9.4.6"]
+    r = runner.invoke(
+        app, ["pci", "answer", *paper, "1.2.1", "-a", "n/a", "-j", "No paper", "--by", "A", *opts]
+    )
+    assert r.exit_code == 2 and "1.2.1" in r.output  # not in SAQ A: none of the batch is written
+    ok("answer", *paper, "--answer", "n/a", "--justification", "We never print card data.", "--by", "Aoife")
     ok("tasks", "2.2.2", "--owner", "Liffey Hosting", "--due", "2027-01-31")
     aoc = tmp_path / "processor-aoc.pdf"
     aoc.write_bytes(b"%PDF-1.4\n% NimbusPay AoC 2026\n")
@@ -184,7 +190,7 @@ def test_full_flow_report_pdf_and_packs(env: tuple[CliRunner, list[str], str], t
         assert any(n.startswith("evidence/12.8.4/") and n.endswith("processor-aoc.pdf") for n in names)
         assert any(n.startswith("asv/2026-Q3/") for n in names)
         index = json.loads(z.read("index.json"))
-        assert index["answers"] == 4 and "not an official PCI SSC form" in index["notice"]
+        assert index["answers"] == 11 and "not an official PCI SSC form" in index["notice"]
         assert "2.2.2,not-in-place" in z.read("answers.csv").decode()
 
     answers = tmp_path / "answers.yaml"

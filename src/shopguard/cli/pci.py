@@ -67,6 +67,7 @@ EVIDENCE_FILE_ARG = typer.Argument(..., help="PDF, image, text, CSV/JSON or offi
 ASV_REPORT_ARG = typer.Argument(..., help="The ASV's scan report (PDF).")
 REPORT_OUT_OPTION = typer.Option(..., "--output", "-o", help="File to write (.html or .pdf).")
 EXPORT_OUT_OPTION = typer.Option(..., "--output", "-o", help="Zip file, or the YAML file with --answers.")
+ANSWER_REQS_ARG = typer.Argument(..., help="Requirement ids, e.g. 12.8.4 (several get the same answer).")
 CONFIRM_OPTION = typer.Option(
     None,
     "--confirm",
@@ -358,7 +359,7 @@ def confirm_cmd(
 
 @pci_app.command("answer")
 def answer_cmd(
-    requirement: str = typer.Argument(..., help="Requirement id, e.g. 12.8.4."),
+    requirements: list[str] = ANSWER_REQS_ARG,
     answer: str = typer.Option(..., "--answer", "-a", help=", ".join(a.value for a in Answer)),
     justification: str = typer.Option("", "--justification", "-j", help="Required for N/A, Not Tested, CCW."),
     on: str | None = typer.Option(None, "--date", help="Date of the answer (default today)."),
@@ -368,20 +369,20 @@ def answer_cmd(
     config_path: Path | None = CONFIG_OPTION,
     db_url: str | None = DB_OPTION,
 ) -> None:
-    """Answer one requirement yourself."""
+    """Answer requirements yourself (several ids get the same answer, all or nothing)."""
     _, st, db = _ctx(config_path, db_url, store)
     try:
         ans = Answer.parse(answer)
         day = date.fromisoformat(on) if on else None
     except ValueError as exc:
-        fail(f"requirement {requirement}: {exc}")
+        fail(f"requirement {requirements[0]}: {exc}")
+    items = [AnswerInput(rid, ans, by, justification, day) for rid in requirements]
     try:
-        save_answers(
-            db, st.name, year or current_year(), [AnswerInput(requirement, ans, by, justification, day)]
-        )
+        save_answers(db, st.name, year or current_year(), items)
     except PciError as exc:
         _pci_fail(exc)
-    out.print(f"{requirement}: {ans.label} (by {by})")
+    for rid in requirements:
+        out.print(f"{rid}: {ans.label} (by {by})")
 
 
 @evidence_app.command("add")
