@@ -29,8 +29,8 @@ from pydantic import (
 from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.paths import user_config_dir
-from shopguard.scanning.pages.settings import PageMonitor
 from shopguard.policies.settings import PoliciesSettings
+from shopguard.scanning.pages.settings import PageMonitor
 
 CONFIG_FILENAME = "shopguard.toml"
 

@@ -1,7 +1,7 @@
 """web: approved payment-page inventory
 
 Revision ID: 0004_web
-Revises: 0001_foundation
+Revises: 0009_policies_insurance (re-chained after merging main)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import shopguard.db.base
 
 revision = "0004_web"
-down_revision = "0001_foundation"
+down_revision = "0009_policies_insurance"
 branch_labels = None
 depends_on = None
 
