@@ -58,8 +58,8 @@ class PaymentPageMonitor(BaseCheck):
                     str(store.checkout_url or store.basket_url),
                     detail="PCI DSS 11.6.1 asks for change and tamper detection on payment pages at least "
                     f"weekly; this store is configured for every {store.pages.interval_hours} hours.",
-                    remediation="Make sure the scheduler runs (`shopguard monitor`, cron or a systemd timer "
-                    "calling `shopguard audit --only scanning.pages`).",
+                    remediation="Make sure the scheduler runs (ShopGuard's monitor, or cron / a systemd "
+                    "timer calling `shopguard audit --only scanning.pages`).",
                     evidence={"previous_run": gap.isoformat(), "days": round(days, 1)},
                     refs=REFS_1161,
                     key="schedule",

@@ -525,5 +525,11 @@ def _describe_http_error(exc: httpx.HTTPError) -> str:
 
 async def http_client(ctx: CheckContext) -> ScopedClient:
     """The store's shared scoped client (created on first use, closed by the runner)."""
-    client: ScopedClient = await ctx.resources.get(RESOURCE_KEY, lambda: ScopedClient.for_store(ctx.store))
+
+    async def make() -> ScopedClient:
+        # Scope.for_store may resolve the storefront's name: keep DNS off the event loop.
+        scope = await asyncio.to_thread(Scope.for_store, ctx.store)
+        return ScopedClient(scope, ctx.store.web)
+
+    client: ScopedClient = await ctx.resources.get(RESOURCE_KEY, make)
     return client
