@@ -112,3 +112,11 @@ async def test_exposures_confirmed_by_content_only():
         "/phpinfo.php": Severity.MEDIUM,
         "/backup.zip": Severity.CRITICAL,
     }
+
+
+async def test_a_sweep_cut_short_by_the_budget_is_an_error_not_a_clean_result():
+    site = Site(default=Answer(404, {}, "nope"))
+    with serve(site):
+        runs = await run_web_checks(make_store(site.url, request_budget=20), ["scanning.web.exposures"])
+    run = runs["scanning.web.exposures"]
+    assert run.errored and "request budget of 20 spent" in run.message

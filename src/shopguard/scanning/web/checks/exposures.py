@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.findings import Finding, Refs, Severity
-from shopguard.scanning.web.client import BudgetExhausted, FetchError, Response, ScopedClient, http_client
+from shopguard.scanning.web.client import (
+    BudgetExhausted,
+    DeadlineReached,
+    FetchError,
+    Response,
+    ScopedClient,
+    http_client,
+)
 from shopguard.scanning.web.exposures import ENV, GIT_CONFIG, Probe, probes_for
 from shopguard.scanning.web.softnotfound import Baseline, baseline
 from shopguard.scanning.web.targets import origins
@@ -82,6 +89,8 @@ class Exposures(BaseCheck):
                     yield item
             if errors:
                 raise errors[0]  # an incomplete sweep must not look clean
+            if client.seconds_left <= 0:
+                raise DeadlineReached("the web scan's deadline passed before the exposure sweep finished")
 
     async def _probe(
         self, client: ScopedClient, root: str, probe: Probe, base: Baseline

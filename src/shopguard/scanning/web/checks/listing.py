@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.findings import Finding, Refs, Severity
-from shopguard.scanning.web.client import FetchError, ScopedClient, http_client
+from shopguard.scanning.web.client import DeadlineReached, FetchError, ScopedClient, http_client
 from shopguard.scanning.web.html import same_origin
 from shopguard.scanning.web.softnotfound import Baseline, baseline
 from shopguard.scanning.web.targets import fetch_page, origin, origins, pages
@@ -94,6 +94,10 @@ class DirectoryListing(BaseCheck):
             for f in hits:
                 if f is not None:
                     yield f
+            if client.seconds_left <= 0 or client.budget_left <= 0:
+                raise DeadlineReached(
+                    "the web scan's deadline or request budget ran out before the sweep finished"
+                )
 
     async def _probe(self, client: ScopedClient, root: str, folder: str, base: Baseline) -> Finding | None:
         url = root + folder
