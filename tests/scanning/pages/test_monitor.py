@@ -114,3 +114,17 @@ def test_lookalike_domains():
     assert lookalike("https://js.strlpe.com/v3") == "stripe.com"
     assert lookalike("https://js.stripe.com/v3") is None
     assert lookalike("https://cdn.example.org/app.js") is None
+
+
+async def test_browser_guard_refuses_internal_addresses_for_a_public_shop():
+    from shopguard.scanning.pages.browser import _Guard
+    from shopguard.scanning.web.client import Scope
+
+    guard = _Guard(Scope(frozenset({"shop.example"}), allow_private=False))
+    assert not await guard.allowed("http://127.0.0.1:8080/admin")
+    assert not await guard.allowed("http://localhost/")
+    assert not await guard.allowed("http://169.254.169.254/latest/meta-data/")
+    assert not await guard.allowed("file:///etc/passwd")
+    assert await guard.allowed("data:text/plain,hi")
+    loopback_shop = _Guard(Scope(frozenset({"127.0.0.1"}), allow_private=True))
+    assert await loopback_shop.allowed("http://127.0.0.1:8080/")

@@ -225,7 +225,7 @@ async def _route_all(page: Any, guard: _Guard, inv: PageInventory | None) -> Non
             await route.continue_()
         else:
             if inv is not None:
-                inv.blocked.append(url)
+                inv.blocked.append(strip_query(url))
             await route.abort("blockedbyclient")
 
     await page.unroute("**/*")
