@@ -155,3 +155,40 @@ def test_detected_software_for_the_maintenance_protocol():
         DetectedSoftware("php", "7.2.24", "language"),
         DetectedSoftware("jquery", "1.12.4", "js-library"),
     ]
+
+
+MAGENTO_HTML = (
+    '<script type="text/x-magento-init">{}</script>'
+    '<link href="/static/version1700000000/frontend/Magento/luma/en_US/Vendor_Pay/x.css">'
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "platform"),
+    [
+        (
+            MAGENTO_HTML,
+            "magento",
+        ),
+        ("<script>var prestashop = {};</script>", "prestashop"),
+        ('<link href="catalog/view/theme/default/stylesheet/stylesheet.css">', "opencart"),
+        ('<script src="/bundles/storefront/storefront/js/storefront.js"></script>', "shopware"),
+        ('<link href="/static/oscar/css/styles.css">', "django-oscar"),
+        ('<meta name="generator" content="PrestaShop">', "prestashop"),
+        ("<p>hand-made shop</p>", None),
+    ],
+)
+def test_platform_markers(html, platform):
+    import httpx
+
+    from shopguard.scanning.web.client import Response
+    from shopguard.scanning.web.fingerprint import from_page
+    from shopguard.scanning.web.html import parse_page
+
+    resp = Response(
+        "https://shop.example/", 200, httpx.Headers({"content-type": "text/html"}), html.encode(), 0.0
+    )
+    fp = from_page(resp, parse_page(resp.url, html))
+    assert fp.platform == platform
+    if platform == "magento":
+        assert any(s.product == "magento-module:Vendor_Pay" for s in fp.software)
