@@ -120,3 +120,65 @@ async def test_a_sweep_cut_short_by_the_budget_is_an_error_not_a_clean_result():
         runs = await run_web_checks(make_store(site.url, request_budget=20), ["scanning.web.exposures"])
     run = runs["scanning.web.exposures"]
     assert run.errored and "request budget of 20 spent" in run.message
+
+
+@contextmanager
+def legacy_tls_server(supported: set[int]) -> Iterator[int]:
+    """Answers a ClientHello with a ServerHello choosing an offered suite it 'supports'
+    (as an old OpenSSL 1.0 server with RC4/3DES would), or a handshake_failure alert."""
+    import struct
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.1)
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while len(data) < 5 or len(data) < 5 + struct.unpack("!H", data[3:5])[0]:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            hs = data[5:]
+            off = 4 + 2 + 32
+            off += 1 + hs[off]
+            n = struct.unpack("!H", hs[off : off + 2])[0]
+            offered = [struct.unpack("!H", hs[off + 2 + i : off + 4 + i])[0] for i in range(0, n, 2)]
+            chosen = next((s for s in offered if s in supported), None)
+            if chosen is None:
+                conn.sendall(b"\x15\x03\x03\x00\x02\x02\x28")
+                return
+            body = b"\x03\x03" + b"\x11" * 32 + b"\x00" + struct.pack("!H", chosen) + b"\x00"
+            msg = b"\x02" + struct.pack("!I", len(body))[1:] + body
+            conn.sendall(b"\x16\x03\x03" + struct.pack("!H", len(msg)) + msg)
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    try:
+        yield srv.getsockname()[1]
+    finally:
+        stop.set()
+        t.join(2)
+        srv.close()
+
+
+async def test_raw_client_hello_detects_suites_openssl3_cannot_offer():
+    from shopguard.scanning.web.tls import RAW_FAMILIES, raw_suite_accepted
+
+    with legacy_tls_server({0x0005, 0x000A}) as port:  # RC4-SHA, DES-CBC3-SHA
+        got = {
+            name: await raw_suite_accepted("127.0.0.1", port, "shop.example", ids, 2.0)
+            for name, ids in RAW_FAMILIES.items()
+        }
+    assert got == {"RC4": True, "3DES": True, "DES": False, "EXPORT": False}
