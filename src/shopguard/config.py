@@ -345,6 +345,7 @@ def _resolve_relative(config: Config, base: Path) -> Config:
                     "web_roots": tuple(fix(p) or p for p in s.web_roots),
                     "ssh_key": fix(s.ssh_key),
                     "known_hosts": fix(s.known_hosts),
+                    "web": s.web.model_copy(update={"ca_bundle": fix(s.web.ca_bundle)}),
                 }
             )
         )
