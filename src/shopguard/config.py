@@ -28,6 +28,7 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.paths import user_config_dir
+from shopguard.response.settings import ResponseSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -217,6 +218,7 @@ class Config(_Model):
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
+    response: ResponseSettings = ResponseSettings()
 
     @model_validator(mode="after")
     def _checks(self) -> Config:

@@ -1,1 +1,57 @@
-"""response."""
+"""Emergency response: plan, incidents, timeline, evidence, notification deadlines, drills.
+
+Public functions other parts of ShopGuard may call:
+
+* :func:`after_run` - the post-run hook ``shopguard.audit.run_audit`` calls after storing a run:
+  opens incidents from findings that call for one (checks themselves never write).
+* :func:`open_incidents_from_findings` - the same for one store inside a caller's session.
+* :func:`set_insurer_window_provider` - lets the insurance register supply the insurer's window.
+
+Imports are local: ``shopguard.config`` imports :mod:`shopguard.response.settings`, so this module
+must not import the config at import time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from shopguard.config import Config
+    from shopguard.db.repository import StoredRun
+    from shopguard.response.hooks import InsurerWindowProvider
+    from shopguard.response.models import Incident
+
+
+def open_incidents_from_findings(session: Session, store: str, *, config: Config | None = None) -> list[Incident]:
+    from shopguard.response.autoopen import open_incidents_from_findings as impl
+
+    return impl(session, store, config=config)
+
+
+def after_run(db: sessionmaker[Session], run: StoredRun, config: Config | None = None) -> list[int]:
+    """Open incidents for the stores of a finished run; returns the ids of new incidents.
+
+    Safe to call more than once for the same run: a finding never opens two incidents.
+    """
+    from shopguard.response.autoopen import open_incidents_from_findings as impl
+
+    if config is not None and not config.response.auto_open:
+        return []
+    if run.status not in ("finished", "interrupted"):
+        return []
+    new: list[int] = []
+    for store in run.stores:
+        with db.begin() as s:
+            new.extend(i.id for i in impl(s, store, config=config))
+    return new
+
+
+def set_insurer_window_provider(provider: InsurerWindowProvider | None) -> None:
+    from shopguard.response.hooks import set_insurer_window_provider as impl
+
+    impl(provider)
+
+
+__all__ = ["after_run", "open_incidents_from_findings", "set_insurer_window_provider"]
