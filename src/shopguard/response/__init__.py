@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from shopguard.response.models import Incident
 
 
-def open_incidents_from_findings(session: Session, store: str, *, config: Config | None = None) -> list[Incident]:
+def open_incidents_from_findings(
+    session: Session, store: str, *, config: Config | None = None
+) -> list[Incident]:
     from shopguard.response.autoopen import open_incidents_from_findings as impl
 
     return impl(session, store, config=config)

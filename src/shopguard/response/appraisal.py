@@ -17,15 +17,16 @@ class DataKind(StrEnum):
     CARD_EXPIRY = "card_expiry"
     NAME = "name"
     EMAIL = "email"
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a data kind, not a secret
     ADDRESS = "address"
     PHONE = "phone"
     GOVERNMENT_ID = "government_id"
     BANK_ACCOUNT = "bank_account"
 
 
-HIGH_RISK_KINDS = frozenset({DataKind.CARD_NUMBER, DataKind.CVV, DataKind.PASSWORD, DataKind.GOVERNMENT_ID,
-                             DataKind.BANK_ACCOUNT})
+HIGH_RISK_KINDS = frozenset(
+    {DataKind.CARD_NUMBER, DataKind.CVV, DataKind.PASSWORD, DataKind.GOVERNMENT_ID, DataKind.BANK_ACCOUNT}
+)
 
 
 class AppraisalError(ValueError):

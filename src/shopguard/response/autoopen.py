@@ -40,13 +40,24 @@ class Trigger:
 
 
 TRIGGERS: tuple[Trigger, ...] = (
-    Trigger("scanning.files.", ("malware", "skimmer", "webshell", "web-shell", "backdoor"), "skimmer",
-            "Malware or skimmer detected"),
-    Trigger("scanning.files.", ("fim", "integrity", "changed", "tamper"), "skimmer",
-            "Unexpected change to shop files"),
-    Trigger("scanning.pages.", ("new", "changed", "tamper", "integrity", "unexpected", "unauthorized",
-                                "unauthorised", "inventory"), "third-party-script",
-            "New or changed script on the payment page"),
+    Trigger(
+        "scanning.files.",
+        ("malware", "skimmer", "webshell", "web-shell", "backdoor"),
+        "skimmer",
+        "Malware or skimmer detected",
+    ),
+    Trigger(
+        "scanning.files.",
+        ("fim", "integrity", "changed", "tamper"),
+        "skimmer",
+        "Unexpected change to shop files",
+    ),
+    Trigger(
+        "scanning.pages.",
+        ("new", "changed", "tamper", "integrity", "unexpected", "unauthorized", "unauthorised", "inventory"),
+        "third-party-script",
+        "New or changed script on the payment page",
+    ),
     Trigger("monitoring.", ("uptime", "down", "availability", "outage", "reachab"), "outage", "Shop is down"),
 )
 
@@ -103,16 +114,37 @@ def open_incidents_from_findings(
         if trig is None:
             continue
         inc = session.scalar(
-            select(Incident).where(Incident.store == store, Incident.scenario == trig.scenario,
-                                   Incident.status == "open", Incident.source == "finding")
-            .order_by(Incident.id.desc()).limit(1)
+            select(Incident)
+            .where(
+                Incident.store == store,
+                Incident.scenario == trig.scenario,
+                Incident.status == "open",
+                Incident.source == "finding",
+            )
+            .order_by(Incident.id.desc())
+            .limit(1)
         )
-        ref = {"finding": rec.id, "fingerprint": rec.fingerprint, "check_id": rec.check_id,
-               "severity": rec.severity, "location": rec.location, "title": rec.title}
+        ref = {
+            "finding": rec.id,
+            "fingerprint": rec.fingerprint,
+            "check_id": rec.check_id,
+            "severity": rec.severity,
+            "location": rec.location,
+            "title": rec.title,
+        }
         if inc is None:
-            inc = open_incident(session, store=store, title=f"{trig.label}: {rec.title}", scenario=trig.scenario,
-                                severity=Severity(rec.severity), actor=actor, config=config,
-                                discovered_at=rec.first_seen, source="finding", detail={"finding": ref})
+            inc = open_incident(
+                session,
+                store=store,
+                title=f"{trig.label}: {rec.title}",
+                scenario=trig.scenario,
+                severity=Severity(rec.severity),
+                actor=actor,
+                config=config,
+                discovered_at=rec.first_seen,
+                source="finding",
+                detail={"finding": ref},
+            )
             opened.append(inc)
         else:
             if Severity(rec.severity) > Severity(inc.severity):

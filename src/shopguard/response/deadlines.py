@@ -22,7 +22,9 @@ def zone(name: str, field: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TimeZoneError(f"{field}: unknown time zone {name!r}; expected an IANA name such as Europe/Berlin") from None
+        raise TimeZoneError(
+            f"{field}: unknown time zone {name!r}; expected an IANA name such as Europe/Berlin"
+        ) from None
 
 
 def _wall(local: datetime) -> datetime:

@@ -36,7 +36,7 @@ def to_html(markdown: str, title: str, meta: str = "") -> str:
     body = _md().render(markdown)
     meta_html = f'<p class="meta">{html.escape(meta)}</p>' if meta else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{css}</style></head>"
         f"<body>{meta_html}{body}</body></html>\n"
     )

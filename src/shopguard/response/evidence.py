@@ -113,7 +113,9 @@ def copy_into_store(source: Path, dest_dir: Path) -> Copied:
         raise
 
 
-def collect(s: Session, incident: Incident, source: Path, collector: str, description: str = "") -> EvidenceItem:
+def collect(
+    s: Session, incident: Incident, source: Path, collector: str, description: str = ""
+) -> EvidenceItem:
     """Preserve ``source`` for ``incident`` and record it with a custody entry and a timeline event."""
     if not collector.strip():
         raise EvidenceError("collector: say who collected the evidence (--by)")
@@ -124,18 +126,42 @@ def collect(s: Session, incident: Incident, source: Path, collector: str, descri
         raise EvidenceError(f"{source}: copy failed: {exc.strerror or exc}") from None
     try:
         item = EvidenceItem(
-            incident_id=incident.id, kind=copied.kind, source_path=str(source), stored_path=str(copied.stored),
-            sha256=copied.sha256, size=copied.size, manifest=copied.manifest, collector=collector,
+            incident_id=incident.id,
+            kind=copied.kind,
+            source_path=str(source),
+            stored_path=str(copied.stored),
+            sha256=copied.sha256,
+            size=copied.size,
+            manifest=copied.manifest,
+            collector=collector,
             description=description,
         )
         s.add(item)
         s.flush()
-        s.add(CustodyEntry(evidence_id=item.id, at=item.collected_at, actor=collector, action="collected",
-                           destination=str(copied.stored), sha256=copied.sha256))
-        timeline.append(s, incident, "evidence", collector, {
-            "evidence": item.id, "source": str(source), "sha256": copied.sha256, "size": copied.size,
-            "kind": copied.kind,
-        }, at=item.collected_at)
+        s.add(
+            CustodyEntry(
+                evidence_id=item.id,
+                at=item.collected_at,
+                actor=collector,
+                action="collected",
+                destination=str(copied.stored),
+                sha256=copied.sha256,
+            )
+        )
+        timeline.append(
+            s,
+            incident,
+            "evidence",
+            collector,
+            {
+                "evidence": item.id,
+                "source": str(source),
+                "sha256": copied.sha256,
+                "size": copied.size,
+                "kind": copied.kind,
+            },
+            at=item.collected_at,
+        )
     except BaseException:
         if copied.stored.is_dir():
             shutil.rmtree(copied.stored, ignore_errors=True)
@@ -158,19 +184,40 @@ def rehash(item: EvidenceItem) -> str:
     return _folder_digest(manifest)
 
 
-def export(s: Session, incident: Incident, item: EvidenceItem, dest: Path, actor: str, note: str = "") -> Path:
+def export(
+    s: Session, incident: Incident, item: EvidenceItem, dest: Path, actor: str, note: str = ""
+) -> Path:
     """Hand a copy over (e.g. to the forensic investigator); checks the hash and logs custody."""
     current = rehash(item)
     if current != item.sha256:
         raise EvidenceError(
-            f"evidence {item.id}: stored copy no longer matches its sha256 ({item.sha256[:12]} -> {current[:12]}); "
+            f"evidence {item.id}: stored copy no longer matches its sha256 "
+            f"({item.sha256[:12]} -> {current[:12]}); "
             "not exported"
         )
     copied = copy_into_store(Path(item.stored_path), dest)
     if copied.sha256 != item.sha256:
         raise EvidenceError(f"evidence {item.id}: exported copy hash differs; check {copied.stored}")
-    s.add(CustodyEntry(evidence_id=item.id, actor=actor, action="exported", destination=str(copied.stored),
-                       sha256=copied.sha256, note=note))
-    timeline.append(s, incident, "custody", actor, {"evidence": item.id, "action": "exported",
-                                                     "destination": str(copied.stored), "sha256": copied.sha256})
+    s.add(
+        CustodyEntry(
+            evidence_id=item.id,
+            actor=actor,
+            action="exported",
+            destination=str(copied.stored),
+            sha256=copied.sha256,
+            note=note,
+        )
+    )
+    timeline.append(
+        s,
+        incident,
+        "custody",
+        actor,
+        {
+            "evidence": item.id,
+            "action": "exported",
+            "destination": str(copied.stored),
+            "sha256": copied.sha256,
+        },
+    )
     return copied.stored

@@ -34,4 +34,7 @@ def insurer_window_hours(config: Config, store: str) -> tuple[int | None, str]:
             source = "insurance register"
         if hours:
             return int(hours), source
-    return config.response.insurer_notification_window_hours, "shopguard.toml [response] insurer_notification_window_hours"
+    return (
+        config.response.insurer_notification_window_hours,
+        "shopguard.toml [response] insurer_notification_window_hours",
+    )

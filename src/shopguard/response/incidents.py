@@ -68,18 +68,50 @@ def open_incident(
     disc = (discovered_at or now).astimezone(UTC)
     if disc > now + timedelta(minutes=5):
         raise IncidentError("discovered: the time you noticed the incident is in the future")
-    inc = Incident(store=store, title=title.strip(), scenario=scenario, severity=severity.value,
-                   phase="identification", status="open", source=source, opened_by=actor, opened_at=now,
-                   discovered_at=disc, timeline_head="", timeline_count=0)
+    inc = Incident(
+        store=store,
+        title=title.strip(),
+        scenario=scenario,
+        severity=severity.value,
+        phase="identification",
+        status="open",
+        source=source,
+        opened_by=actor,
+        opened_at=now,
+        discovered_at=disc,
+        timeline_head="",
+        timeline_count=0,
+    )
     s.add(inc)
     s.flush()
-    timeline.append(s, inc, "created", actor, {
-        "title": inc.title, "scenario": scenario, "severity": inc.severity, "store": store, "source": source,
-        "discovered_at": disc.isoformat(), **(detail or {}),
-    }, at=now)
+    timeline.append(
+        s,
+        inc,
+        "created",
+        actor,
+        {
+            "title": inc.title,
+            "scenario": scenario,
+            "severity": inc.severity,
+            "store": store,
+            "source": source,
+            "discovered_at": disc.isoformat(),
+            **(detail or {}),
+        },
+        at=now,
+    )
     for n, t in enumerate(book.tasks, start=1):
-        s.add(IncidentTask(incident_id=inc.id, number=n, phase=t.phase, title=t.task, owner_role=t.owner,
-                           owner=_owner(config, t.owner), due_at=now + timedelta(hours=t.due_hours)))
+        s.add(
+            IncidentTask(
+                incident_id=inc.id,
+                number=n,
+                phase=t.phase,
+                title=t.task,
+                owner_role=t.owner,
+                owner=_owner(config, t.owner),
+                due_at=now + timedelta(hours=t.due_hours),
+            )
+        )
     s.flush()
     return inc
 
@@ -111,20 +143,29 @@ def add_note(s: Session, inc: Incident, text: str, actor: str, kind: str = "note
 
 
 def tasks(s: Session, inc: Incident) -> list[IncidentTask]:
-    return list(s.scalars(select(IncidentTask).where(IncidentTask.incident_id == inc.id).order_by(IncidentTask.number)))
+    return list(
+        s.scalars(
+            select(IncidentTask).where(IncidentTask.incident_id == inc.id).order_by(IncidentTask.number)
+        )
+    )
 
 
 def complete_task(s: Session, inc: Incident, number: int, actor: str, note: str = "") -> IncidentTask:
     _require_open(inc)
-    task = s.scalar(select(IncidentTask).where(IncidentTask.incident_id == inc.id, IncidentTask.number == number))
+    task = s.scalar(
+        select(IncidentTask).where(IncidentTask.incident_id == inc.id, IncidentTask.number == number)
+    )
     if task is None:
         raise IncidentError(f"task: incident #{inc.id} has no task {number}")
     if task.done_at is not None:
-        raise IncidentError(f"task {number} was already done at {task.done_at:%Y-%m-%d %H:%M} UTC by {task.done_by}")
+        raise IncidentError(
+            f"task {number} was already done at {task.done_at:%Y-%m-%d %H:%M} UTC by {task.done_by}"
+        )
     task.done_at = utcnow()
     task.done_by = actor
-    timeline.append(s, inc, "task_done", actor, {"task": number, "title": task.title, "note": note},
-                    at=task.done_at)
+    timeline.append(
+        s, inc, "task_done", actor, {"task": number, "title": task.title, "note": note}, at=task.done_at
+    )
     return task
 
 
@@ -143,7 +184,13 @@ def appraisal_of(inc: Incident) -> Appraisal | None:
 
 
 def mark_sent(
-    s: Session, inc: Incident, party: str, *, method: str, actor: str, at: datetime | None = None,
+    s: Session,
+    inc: Incident,
+    party: str,
+    *,
+    method: str,
+    actor: str,
+    at: datetime | None = None,
     reference: str = "",
 ) -> NotificationRecord:
     if party not in party_ids():
@@ -153,14 +200,28 @@ def mark_sent(
     if at is not None and at.tzinfo is None:
         raise IncidentError("at: give a time zone")
     when = (at or utcnow()).astimezone(UTC)
-    if s.scalar(select(NotificationRecord).where(NotificationRecord.incident_id == inc.id,
-                                                 NotificationRecord.party == party)):
+    if s.scalar(
+        select(NotificationRecord).where(
+            NotificationRecord.incident_id == inc.id, NotificationRecord.party == party
+        )
+    ):
         raise IncidentError(f"party: {party} is already marked as notified for incident #{inc.id}")
-    rec = NotificationRecord(incident_id=inc.id, party=party, sent_at=when, method=method.strip(), sent_by=actor,
-                             reference=reference)
+    rec = NotificationRecord(
+        incident_id=inc.id,
+        party=party,
+        sent_at=when,
+        method=method.strip(),
+        sent_by=actor,
+        reference=reference,
+    )
     s.add(rec)
-    timeline.append(s, inc, "notification", actor, {"party": party, "sent_at": when.isoformat(),
-                                                     "method": rec.method, "reference": reference})
+    timeline.append(
+        s,
+        inc,
+        "notification",
+        actor,
+        {"party": party, "sent_at": when.isoformat(), "method": rec.method, "reference": reference},
+    )
     return rec
 
 
@@ -178,8 +239,9 @@ def close(s: Session, inc: Incident, actor: str, *, root_cause: str, changes: st
     inc.closed_at = utcnow()
     inc.root_cause = root_cause.strip()
     inc.changes = changes.strip()
-    timeline.append(s, inc, "closed", actor, {"root_cause": inc.root_cause, "changes": inc.changes},
-                    at=inc.closed_at)
+    timeline.append(
+        s, inc, "closed", actor, {"root_cause": inc.root_cause, "changes": inc.changes}, at=inc.closed_at
+    )
 
 
 def list_incidents(s: Session, store: str | None = None, status: str | None = None) -> list[Incident]:

@@ -176,8 +176,15 @@ def obligations(
         base = first.sent.at if first.sent else first.due
         ob = _make(row, juris, base, tz, sent, acquirer_hours, insurer_hours, provisional)
         if not first.sent:
-            ob = Obligation(ob.law, ob.jurisdiction, ob.due, ob.base,
-                            f"counted from {first.id}'s deadline until it is marked sent", ob.sent, provisional)
+            ob = Obligation(
+                ob.law,
+                ob.jurisdiction,
+                ob.due,
+                ob.base,
+                f"counted from {first.id}'s deadline until it is marked sent",
+                ob.sent,
+                provisional,
+            )
         by_id[row.id] = ob
         out.append(ob)
     return out

@@ -34,10 +34,17 @@ class PlanError(ValueError):
 
 def _env() -> jinja2.Environment:
     loader = jinja2.FunctionLoader(
-        lambda name: resources.files("shopguard.data").joinpath(f"response/{name}").read_text(encoding="utf-8")
+        lambda name: (
+            resources.files("shopguard.data").joinpath(f"response/{name}").read_text(encoding="utf-8")
+        )
     )
-    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,  # noqa: S701 - Markdown
-                              keep_trailing_newline=True, trim_blocks=False)
+    return jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - Markdown
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
 
 
 def render_template(name: str, **ctx: object) -> str:
@@ -83,40 +90,73 @@ def plan_markdown(config: Config) -> str:
     contacts = []
     for role in ROLES:
         c: Contact | None = getattr(config.contacts, role)
-        contacts.append({
-            "role": role, "title": ROLE_TITLES[role], "missing": contact_missing(c),
-            "name": cell(c.name) if c else "", "organisation": cell(c.organisation) if c else "",
-            "email": cell(c.email) if c else "", "phone": cell(c.phone) if c else "",
-        })
+        contacts.append(
+            {
+                "role": role,
+                "title": ROLE_TITLES[role],
+                "missing": contact_missing(c),
+                "name": cell(c.name) if c else "",
+                "organisation": cell(c.organisation) if c else "",
+                "email": cell(c.email) if c else "",
+                "phone": cell(c.phone) if c else "",
+            }
+        )
     stores = []
     juris: list[str] = []
     for s in config.stores:
         js = store_jurisdictions(s)
         juris += [j for j in js if j not in juris]
-        stores.append({
-            "name": s.name, "url": str(s.storefront_url), "platform": s.platform.value,
-            "payment_integration": s.payment_integration.value if s.payment_integration else "not set",
-            "saq": SAQ_LABEL.get(s.payment_integration, "SAQ unknown: set payment_integration")
-            if s.payment_integration else "SAQ unknown: set payment_integration",
-            "jurisdictions": ", ".join(js) or "not set (add jurisdictions to the store)",
-            "timezone": s.timezone or config.company.timezone,
-        })
+        stores.append(
+            {
+                "name": s.name,
+                "url": str(s.storefront_url),
+                "platform": s.platform.value,
+                "payment_integration": s.payment_integration.value if s.payment_integration else "not set",
+                "saq": SAQ_LABEL.get(s.payment_integration, "SAQ unknown: set payment_integration")
+                if s.payment_integration
+                else "SAQ unknown: set payment_integration",
+                "jurisdictions": ", ".join(js) or "not set (add jurisdictions to the store)",
+                "timezone": s.timezone or config.company.timezone,
+            }
+        )
     laws = [
-        {"id": r.id, "recipient": r.recipient, "deadline": r.deadline_text,
-         "trigger": r.trigger.replace("after:", "after notice "), "citation": r.citation}
+        {
+            "id": r.id,
+            "recipient": r.recipient,
+            "deadline": r.deadline_text,
+            "trigger": r.trigger.replace("after:", "after notice "),
+            "citation": r.citation,
+        }
         for r in law_table()
         if "*" in r.jurisdictions or any(j in juris for j in r.jurisdictions)
     ]
     names = {c["role"]: (c["name"] or c["organisation"]) for c in contacts if not c["missing"]}
     phases = [
-        {"title": p.title, "purpose": p.purpose, "lead_title": ROLE_TITLES[p.lead],
-         "lead_name": names.get(p.lead, ""), "pci": p.pci, "csf": p.csf, "actions": p.actions}
+        {
+            "title": p.title,
+            "purpose": p.purpose,
+            "lead_title": ROLE_TITLES[p.lead],
+            "lead_name": names.get(p.lead, ""),
+            "pci": p.pci,
+            "csf": p.csf,
+            "actions": p.actions,
+        }
         for p in book.phases
     ]
     books = [
-        {"title": r.title, "signs": r.signs,
-         "tasks": [{"phase": t.phase.replace("_", " "), "task": t.task, "owner": ROLE_TITLES[t.owner],
-                    "due": _fmt_hours(t.due_hours)} for t in r.tasks]}
+        {
+            "title": r.title,
+            "signs": r.signs,
+            "tasks": [
+                {
+                    "phase": t.phase.replace("_", " "),
+                    "task": t.task,
+                    "owner": ROLE_TITLES[t.owner],
+                    "due": _fmt_hours(t.due_hours),
+                }
+                for t in r.tasks
+            ],
+        }
         for r in runbooks().values()
     ]
     return render_template(
@@ -152,7 +192,9 @@ class VersionInfo:
 
 
 def _info(v: PlanVersion) -> VersionInfo:
-    return VersionInfo(v.version, v.status, v.text_hash, v.created_at, v.approved_by, v.approved_at, v.published_at)
+    return VersionInfo(
+        v.version, v.status, v.text_hash, v.created_at, v.approved_by, v.approved_at, v.published_at
+    )
 
 
 def versions(s: Session) -> list[VersionInfo]:
@@ -174,8 +216,15 @@ def save_draft(s: Session, config: Config, actor: str) -> tuple[PlanVersion, boo
     if newest is not None and newest.text_hash == h:
         return newest, False
     number = (s.scalar(select(func.max(PlanVersion.version))) or 0) + 1
-    v = PlanVersion(version=number, status="draft", text=text, text_hash=h,
-                    stores=",".join(st.name for st in config.stores), created_by=actor, created_at=utcnow())
+    v = PlanVersion(
+        version=number,
+        status="draft",
+        text=text,
+        text_hash=h,
+        stores=",".join(st.name for st in config.stores),
+        created_by=actor,
+        created_at=utcnow(),
+    )
     s.add(v)
     s.flush()
     return v, True
@@ -184,8 +233,11 @@ def save_draft(s: Session, config: Config, actor: str) -> tuple[PlanVersion, boo
 def _get(s: Session, version: int | None) -> PlanVersion:
     v = latest(s) if version is None else s.scalar(select(PlanVersion).where(PlanVersion.version == version))
     if v is None:
-        raise PlanError("no plan version recorded: run `shopguard response plan --save` first"
-                        if version is None else f"version: no plan version {version}")
+        raise PlanError(
+            "no plan version recorded: run `shopguard response plan --save` first"
+            if version is None
+            else f"version: no plan version {version}"
+        )
     return v
 
 

@@ -9,7 +9,14 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-ROLES = ("security_lead", "hosting_provider", "payment_processor", "insurer", "lawyer", "forensic_investigator")
+ROLES = (
+    "security_lead",
+    "hosting_provider",
+    "payment_processor",
+    "insurer",
+    "lawyer",
+    "forensic_investigator",
+)
 ROLE_TITLES = {
     "security_lead": "Security lead",
     "hosting_provider": "Hosting provider",
@@ -30,9 +37,17 @@ PHASE_IDS = (
 )
 INCIDENT_PHASES = PHASE_IDS[1:]
 
-Role = Literal["security_lead", "hosting_provider", "payment_processor", "insurer", "lawyer", "forensic_investigator"]
+Role = Literal[
+    "security_lead", "hosting_provider", "payment_processor", "insurer", "lawyer", "forensic_investigator"
+]
 PhaseId = Literal[
-    "preparation", "identification", "containment", "appraisal", "notification", "investigation", "recovery",
+    "preparation",
+    "identification",
+    "containment",
+    "appraisal",
+    "notification",
+    "investigation",
+    "recovery",
     "lessons_learned",
 ]
 

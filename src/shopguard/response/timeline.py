@@ -39,7 +39,11 @@ def chain_hash(prev: str, text: str) -> str:
 
 
 def append(
-    s: Session, incident: Incident, kind: str, actor: str, data: dict[str, Any] | None = None,
+    s: Session,
+    incident: Incident,
+    kind: str,
+    actor: str,
+    data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> TimelineEvent:
     """Add an event at the end of the chain. The only way events are written."""
@@ -51,8 +55,9 @@ def append(
     seq = incident.timeline_count + 1
     prev = incident.timeline_head or GENESIS
     h = chain_hash(prev, canonical(incident.id, seq, at, actor, kind, data))
-    ev = TimelineEvent(incident_id=incident.id, seq=seq, at=at, actor=actor, kind=kind, data=data,
-                       prev_hash=prev, hash=h)
+    ev = TimelineEvent(
+        incident_id=incident.id, seq=seq, at=at, actor=actor, kind=kind, data=data, prev_hash=prev, hash=h
+    )
     s.add(ev)
     incident.timeline_count = seq
     incident.timeline_head = h
@@ -69,7 +74,9 @@ class ChainReport:
 
 def verify(s: Session, incident: Incident) -> ChainReport:
     events = list(
-        s.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.seq))
+        s.scalars(
+            select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.seq)
+        )
     )
     problems: list[str] = []
     prev = GENESIS
