@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
@@ -100,7 +100,7 @@ class Obligation:
         # Unsent first; overdue before the rest; then by due time. A duty with no fixed time is
         # ordered as if due 72 hours after its trigger (ordering only; it is still "as soon as ...").
         far = datetime.max.replace(tzinfo=now.tzinfo)
-        key = self.due or (self.base + timedelta(hours=72) if self.base else far)
+        key = self.due or (self.base.astimezone(UTC) + timedelta(hours=72) if self.base else far)
         return (2 if self.sent else 0 if self.overdue(now) else 1, key)
 
 
@@ -142,6 +142,7 @@ def obligations(
     """Every party to notify, with its deadline. Without an appraisal the worst case is assumed
     for the store's configured jurisdictions (provisional)."""
     provisional = appraisal is None
+    discovered_at = discovered_at.astimezone(UTC)
     a = appraisal or Appraisal.model_validate(WORST_CASE)
     if appraisal is not None and appraisal.affected:
         counts = dict(appraisal.affected)
