@@ -624,8 +624,9 @@ def notify_cmd(
             )
             return
         _print_deadlines(v)
-        if v.overdue:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+        overdue = bool(v.overdue)
+    if overdue:  # outside the transaction: exiting inside it would roll back a --sent mark
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def _ob_json(o: Any, v: notify.NotificationView) -> dict[str, Any]:
