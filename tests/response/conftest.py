@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from shopguard.config import Config, parse_config
 
@@ -21,8 +21,12 @@ def demo_data() -> dict[str, Any]:
     return data
 
 
-FORENSICS = {"name": "Incident desk", "email": "dfir@example.com", "phone": "+353 1 555 0199",
-             "organisation": "Corvid Forensics (fictional)"}
+FORENSICS = {
+    "name": "Incident desk",
+    "email": "dfir@example.com",
+    "phone": "+353 1 555 0199",
+    "organisation": "Corvid Forensics (fictional)",
+}
 
 
 def make_config(*, complete: bool = True, **response: Any) -> Config:

@@ -25,7 +25,10 @@ SKIMMER = REPO / "demo" / "shop" / "static" / "js" / "checkout-helper.js"
 def skimmer_finding(path: str = str(SKIMMER)) -> Finding:
     """What a file scanner reports for the demo shop's planted skimmer (answer key #9)."""
     return Finding(
-        "scanning.files.malware", Severity.CRITICAL, "Card skimmer in checkout-helper.js", path,
+        "scanning.files.malware",
+        Severity.CRITICAL,
+        "Card skimmer in checkout-helper.js",
+        path,
         detail="Reads card number and CVV on submit and beacons them to cdn-paymentz.example.",
         remediation="Preserve the file, take the payment page offline, open an incident.",
         evidence={"rule": "magecart_beacon", "sha256": hashlib.sha256(SKIMMER.read_bytes()).hexdigest()},
@@ -44,8 +47,12 @@ def store_run(db: sessionmaker[Session], *results: CheckRun) -> int:
 def test_skimmer_finding_opens_one_incident_with_runbook_tasks(
     db: sessionmaker[Session], full_config: Config
 ) -> None:
-    sri = Finding("scanning.pages.sri", Severity.MEDIUM, "Third-party script without SRI on the payment page",
-                  "http://127.0.0.1:18080/checkout")
+    sri = Finding(
+        "scanning.pages.sri",
+        Severity.MEDIUM,
+        "Third-party script without SRI on the payment page",
+        "http://127.0.0.1:18080/checkout",
+    )
     run_id = store_run(
         db,
         CheckRun("scanning.files.malware", "demo", Outcome.OK, [skimmer_finding()]),
@@ -56,10 +63,16 @@ def test_skimmer_finding_opens_one_incident_with_runbook_tasks(
     with db() as s:
         inc = s.get(Incident, new[0])
         assert inc is not None
-        assert (inc.scenario, inc.severity, inc.source, inc.status) == ("skimmer", "critical", "finding", "open")
+        assert (inc.scenario, inc.severity, inc.source, inc.status) == (
+            "skimmer",
+            "critical",
+            "finding",
+            "open",
+        )
         assert "Card skimmer in checkout-helper.js" in inc.title
-        tasks = s.scalars(select(IncidentTask).where(IncidentTask.incident_id == inc.id)
-                          .order_by(IncidentTask.number)).all()
+        tasks = s.scalars(
+            select(IncidentTask).where(IncidentTask.incident_id == inc.id).order_by(IncidentTask.number)
+        ).all()
         assert len(tasks) == len(runbook("skimmer").tasks)
         assert tasks[1].owner == "Aoife Brennan" and tasks[1].owner_role == "security_lead"
         assert all(t.due_at is not None and t.due_at > inc.opened_at for t in tasks)
@@ -86,7 +99,9 @@ def test_same_finding_never_opens_two_incidents(db: sessionmaker[Session], full_
         assert s.scalar(select(func.count()).select_from(IncidentFinding)) == 2
         inc = s.scalars(select(Incident)).one()
         assert [e.kind for e in s.scalars(select(TimelineEvent).order_by(TimelineEvent.seq))] == [
-            "created", "finding_linked"]
+            "created",
+            "finding_linked",
+        ]
         assert timeline.verify(s, inc).ok
 
 
@@ -94,18 +109,36 @@ def test_rules_for_outages_fim_and_triage(sqlite_url: str, full_config: Config) 
     from shopguard.db import open_database
 
     db = open_database(sqlite_url)
-    short = Finding("monitoring.uptime.down", Severity.HIGH, "Shop down", "http://127.0.0.1:18080/",
-                    evidence={"down_for_s": 300})
-    fp = Finding("scanning.files.fim.changed", Severity.HIGH, "checkout.php changed", "/srv/shop/checkout.php")
-    store_run(db, CheckRun("monitoring.uptime", "demo", Outcome.OK, [short]),
-              CheckRun("scanning.files.fim", "demo", Outcome.OK, [fp]))
+    short = Finding(
+        "monitoring.uptime.down",
+        Severity.HIGH,
+        "Shop down",
+        "http://127.0.0.1:18080/",
+        evidence={"down_for_s": 300},
+    )
+    fp = Finding(
+        "scanning.files.fim.changed", Severity.HIGH, "checkout.php changed", "/srv/shop/checkout.php"
+    )
+    store_run(
+        db,
+        CheckRun("monitoring.uptime", "demo", Outcome.OK, [short]),
+        CheckRun("scanning.files.fim", "demo", Outcome.OK, [fp]),
+    )
     set_triage(db, "demo", fp.fingerprint, Triage.FALSE_POSITIVE, "we deployed it", "Aoife")
     with db.begin() as s:
         assert open_incidents_from_findings(s, "demo", config=full_config) == []
-    long = Finding("monitoring.uptime.down", Severity.HIGH, "Shop down", "http://127.0.0.1:18080/",
-                   evidence={"down_for_s": 1800})
-    store_run(db, CheckRun("monitoring.uptime", "demo", Outcome.OK, [long]),
-              CheckRun("scanning.files.fim", "demo", Outcome.OK, [fp]))
+    long = Finding(
+        "monitoring.uptime.down",
+        Severity.HIGH,
+        "Shop down",
+        "http://127.0.0.1:18080/",
+        evidence={"down_for_s": 1800},
+    )
+    store_run(
+        db,
+        CheckRun("monitoring.uptime", "demo", Outcome.OK, [long]),
+        CheckRun("scanning.files.fim", "demo", Outcome.OK, [fp]),
+    )
     with db.begin() as s:
         opened = open_incidents_from_findings(s, "demo", config=full_config)
         assert [i.scenario for i in opened] == ["outage"]

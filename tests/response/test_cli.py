@@ -36,15 +36,57 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_incident_walkthrough(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, out = cli("incident", "open", "Skimmer in checkout-helper.js", "--scenario", "skimmer", "--severity",
-                 "critical", "--discovered", "2026-03-27T23:30", "--by", "Aoife")
+    _, out = cli(
+        "incident",
+        "open",
+        "Skimmer in checkout-helper.js",
+        "--scenario",
+        "skimmer",
+        "--severity",
+        "critical",
+        "--discovered",
+        "2026-03-27T23:30",
+        "--by",
+        "Aoife",
+    )
     assert "opened incident #1" in out
-    code, out = cli("incident", "appraise", "1", "--data", "card_number,cvv,name", "--records", "340",
-                    "--affected", "IE=200", "--affected", "XX=140", "--by", "Aoife", ok=False)
+    code, out = cli(
+        "incident",
+        "appraise",
+        "1",
+        "--data",
+        "card_number,cvv,name",
+        "--records",
+        "340",
+        "--affected",
+        "IE=200",
+        "--affected",
+        "XX=140",
+        "--by",
+        "Aoife",
+        ok=False,
+    )
     assert code == 2 and "affected" in out and "unknown jurisdiction 'XX'" in out
-    code, out = cli("incident", "appraise", "1", "--data", "card_number,cvv,name", "--records", "340",
-                    "--affected", "IE=200", "--affected", "US-CA=140", "--from", "2026-03-01T00:00",
-                    "--to", "2026-03-27T22:00", "--by", "Aoife", ok=False)
+    code, out = cli(
+        "incident",
+        "appraise",
+        "1",
+        "--data",
+        "card_number,cvv,name",
+        "--records",
+        "340",
+        "--affected",
+        "IE=200",
+        "--affected",
+        "US-CA=140",
+        "--from",
+        "2026-03-01T00:00",
+        "--to",
+        "2026-03-27T22:00",
+        "--by",
+        "Aoife",
+        ok=False,
+    )
     assert code == 0 and "gdpr-authority" in out and "not legal advice" in out
     code, out = cli("incident", "notify", "1", "--json", ok=False)
     data = json.loads(out)
@@ -55,8 +97,22 @@ def test_incident_walkthrough(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     assert parties["gdpr-authority"]["overdue"] is True  # it is long past March 2026 now
     code, out = cli("incident", "notify", "1", ok=False)
     assert code == 1 and "OVERDUE" in out
-    _, out = cli("incident", "notify", "1", "--sent", "gdpr-authority", "--method", "portal", "--at",
-                 "2026-03-30T18:00", "--reference", "DPC-123", "--by", "Aoife", ok=False)
+    _, out = cli(
+        "incident",
+        "notify",
+        "1",
+        "--sent",
+        "gdpr-authority",
+        "--method",
+        "portal",
+        "--at",
+        "2026-03-30T18:00",
+        "--reference",
+        "DPC-123",
+        "--by",
+        "Aoife",
+        ok=False,
+    )
     assert "marked gdpr-authority as notified" in out
     code, out = cli("incident", "notify", "1", "--sent", "gdpr-authority", "--method", "portal", ok=False)
     assert code == 2, out
@@ -73,15 +129,28 @@ def test_incident_walkthrough(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     assert "sha256 verified" in out
     _, out = cli("incident", "verify")
     assert "timeline intact" in out
-    cli("incident", "close", "1", "--root-cause", "Outdated checkout plugin", "--changes", "Weekly updates",
-        "--by", "Aoife")
+    cli(
+        "incident",
+        "close",
+        "1",
+        "--root-cause",
+        "Outdated checkout plugin",
+        "--changes",
+        "Weekly updates",
+        "--by",
+        "Aoife",
+    )
     report = tmp_path / "aar.docx"
     cli("incident", "report", "1", "-f", "docx", "-o", str(report))
     doc = docx.Document(io.BytesIO(report.read_bytes()))
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = " ".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert "Outdated checkout plugin" in text and "Take the payment page offline" in text
-    rows = {t.rows[i].cells[0].text: [c.text for c in t.rows[i].cells] for t in doc.tables for i in range(len(t.rows))}
+    rows = {
+        t.rows[i].cells[0].text: [c.text for c in t.rows[i].cells]
+        for t in doc.tables
+        for i in range(len(t.rows))
+    }
     assert rows["gdpr-authority"][-1] == "sent" and rows["acquirer"][-1] == "OVERDUE"
     assert "Notified gdpr-authority by portal" in cells
     pdf = tmp_path / "aar.pdf"
@@ -110,7 +179,8 @@ def test_drill_from_answers_file(cli, tmp_path: Path) -> None:  # type: ignore[n
     answers.write_text(
         "facilitator: Aoife\nparticipants: [Aoife, Liffey Hosting]\nphases:\n"
         "  identification: {minutes: 12, notes: Found the skimmer via the file scan}\n"
-        "  containment: {minutes: 25, notes: Hosted page switch, gaps: [nobody knew the host's night number]}\n"
+        "  containment: {minutes: 25, notes: Hosted page switch,"
+        " gaps: [nobody knew the host's night number]}\n"
         "  notification: {minutes: 40}\n"
     )
     _, out = cli("response", "drill", "skimmer", "--answers", str(answers))
@@ -137,7 +207,21 @@ def test_plan_command_saves_and_renders(cli, tmp_path: Path) -> None:  # type: i
 
 def test_real_command_in_a_subprocess(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "shopguard.toml", complete=False)
-    r = subprocess.run([sys.executable, "-m", "shopguard", "response", "plan", "--config", str(cfg), "--db",
-                        f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shopguard",
+            "response",
+            "plan",
+            "--config",
+            str(cfg),
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "# Incident response plan" in r.stdout and "forensic_investigator" in r.stdout

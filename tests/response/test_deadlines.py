@@ -59,15 +59,33 @@ def test_business_days_skip_weekends_not_holidays() -> None:
 
 
 def test_unknown_time_zone_names_the_field() -> None:
-    with pytest.raises(deadlines.TimeZoneError, match=r"stores.demo.timezone: unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(
+        deadlines.TimeZoneError, match=r"stores.demo.timezone: unknown time zone 'Mars/Olympus'"
+    ):
         deadlines.zone("Mars/Olympus", "stores.demo.timezone")
 
 
-def _obs(appraisal: dict | None, juris: list[str], discovered: datetime, tz: ZoneInfo = NEW_YORK,
-         sent: dict | None = None, insurer: int | None = None):  # type: ignore[no-untyped-def]
+def _obs(
+    appraisal: dict | None,
+    juris: list[str],
+    discovered: datetime,
+    tz: ZoneInfo = NEW_YORK,
+    sent: dict | None = None,
+    insurer: int | None = None,
+):  # type: ignore[no-untyped-def]
     a = parse_appraisal(appraisal) if appraisal else None
-    return {o.id: o for o in obligations(appraisal=a, store_jurisdictions=juris, discovered_at=discovered, tz=tz,
-                                          sent=sent or {}, acquirer_hours=24, insurer_hours=insurer)}
+    return {
+        o.id: o
+        for o in obligations(
+            appraisal=a,
+            store_jurisdictions=juris,
+            discovered_at=discovered,
+            tz=tz,
+            sent=sent or {},
+            acquirer_hours=24,
+            insurer_hours=insurer,
+        )
+    }
 
 
 def test_texas_attorney_general_only_from_250_residents() -> None:
@@ -96,8 +114,11 @@ def test_california_ag_counts_from_the_residents_notice() -> None:
 def test_gdpr_in_dublin_time_and_sorting_by_urgency() -> None:
     dublin = ZoneInfo("Europe/Dublin")
     found = datetime(2026, 3, 27, 23, 30, tzinfo=dublin)  # GMT; Irish summer time starts 29 March
-    a = {"data_kinds": ["card_number", "cvv", "name", "email"], "records": 340,
-         "affected": {"IE": 200, "US-CA": 140}}
+    a = {
+        "data_kinds": ["card_number", "cvv", "name", "email"],
+        "records": 340,
+        "affected": {"IE": 200, "US-CA": 140},
+    }
     items = _obs(a, [], found, tz=dublin, insurer=48)
     assert items["gdpr-authority"].due == utc(2026, 3, 30, 23, 30)
     assert items["gdpr-authority"].due.astimezone(dublin).strftime("%H:%M %Z") == "00:30 IST"
@@ -117,8 +138,12 @@ def test_gdpr_in_dublin_time_and_sorting_by_urgency() -> None:
 def test_singapore_counts_three_days_from_the_assessment() -> None:
     found = utc(2026, 5, 4, 2, 0)
     sg = ZoneInfo("Asia/Singapore")
-    a = {"data_kinds": ["name", "email", "password"], "records": 800, "affected": {"SG": 800},
-         "assessed_at": "2026-05-20T09:00:00+08:00"}
+    a = {
+        "data_kinds": ["name", "email", "password"],
+        "records": 800,
+        "affected": {"SG": 800},
+        "assessed_at": "2026-05-20T09:00:00+08:00",
+    }
     items = _obs(a, [], found, tz=sg)
     assert items["sg-pdpa-assessment"].due == utc(2026, 6, 3, 2, 0)
     assert items["sg-pdpa-commission"].due == utc(2026, 5, 23, 1, 0)
@@ -134,7 +159,10 @@ def test_no_appraisal_assumes_the_worst_for_the_store_jurisdictions() -> None:
 
 def test_insurer_window_from_the_register_hook_then_the_setting() -> None:
     cfg = make_config(insurer_notification_window_hours=72)
-    assert hooks.insurer_window_hours(cfg, "demo") == (72, "shopguard.toml [response] insurer_notification_window_hours")
+    assert hooks.insurer_window_hours(cfg, "demo") == (
+        72,
+        "shopguard.toml [response] insurer_notification_window_hours",
+    )
 
     def register(config: object, store: str) -> int | None:
         return 48 if store == "demo" else None
@@ -148,8 +176,12 @@ def test_insurer_window_from_the_register_hook_then_the_setting() -> None:
 
 
 def test_encrypted_data_drops_us_state_duties_but_not_gdpr_authority() -> None:
-    a = {"data_kinds": ["name", "card_number"], "records": 10, "affected": {"US-FL": 10, "EU": 0},
-         "encrypted": True}
+    a = {
+        "data_kinds": ["name", "card_number"],
+        "records": 10,
+        "affected": {"US-FL": 10, "EU": 0},
+        "encrypted": True,
+    }
     items = _obs(a, [], utc(2026, 1, 5, 9, 0))
     assert "us-fl-individuals" not in items and "acquirer" in items
 

@@ -28,8 +28,15 @@ def sdb(sqlite_url: str) -> sessionmaker[Session]:
 
 def _open(db: sessionmaker[Session], config: Config) -> int:
     with db.begin() as s:
-        return incidents.open_incident(s, store="demo", title="Skimmer", scenario="skimmer",
-                                       severity=Severity.CRITICAL, actor="Aoife", config=config).id
+        return incidents.open_incident(
+            s,
+            store="demo",
+            title="Skimmer",
+            scenario="skimmer",
+            severity=Severity.CRITICAL,
+            actor="Aoife",
+            config=config,
+        ).id
 
 
 def test_file_copy_is_hashed_and_recorded(sdb: sessionmaker[Session], full_config: Config) -> None:
@@ -39,7 +46,9 @@ def test_file_copy_is_hashed_and_recorded(sdb: sessionmaker[Session], full_confi
         stored = Path(item.stored_path)
     data = SKIMMER.read_bytes()
     assert item.sha256 == hashlib.sha256(data).hexdigest() and item.size == len(data)
-    assert stored.read_bytes() == data and stored.is_relative_to(Path(os.environ["SHOPGUARD_HOME"]) / "evidence")
+    assert stored.read_bytes() == data and stored.is_relative_to(
+        Path(os.environ["SHOPGUARD_HOME"]) / "evidence"
+    )
     assert item.source_path == str(SKIMMER) and item.collector == "Aoife"
     with sdb() as s:
         custody = s.scalars(select(CustodyEntry).where(CustodyEntry.evidence_id == item.id)).all()
@@ -62,7 +71,9 @@ def test_folder_copy_has_a_manifest(sdb: sessionmaker[Session], full_config: Con
     assert evidence.rehash(item) == item.sha256
 
 
-def test_a_copy_failing_midway_leaves_nothing(sdb: sessionmaker[Session], full_config: Config, tmp_path: Path) -> None:
+def test_a_copy_failing_midway_leaves_nothing(
+    sdb: sessionmaker[Session], full_config: Config, tmp_path: Path
+) -> None:
     src = tmp_path / "webroot"
     src.mkdir()
     (src / "a-index.php").write_text("<?php echo 1;")
@@ -78,7 +89,9 @@ def test_a_copy_failing_midway_leaves_nothing(sdb: sessionmaker[Session], full_c
         assert inc.timeline_count == 1 and timeline.verify(s, inc).ok
 
 
-def test_missing_source_and_missing_collector(sdb: sessionmaker[Session], full_config: Config, tmp_path: Path) -> None:
+def test_missing_source_and_missing_collector(
+    sdb: sessionmaker[Session], full_config: Config, tmp_path: Path
+) -> None:
     iid = _open(sdb, full_config)
     with pytest.raises(evidence.EvidenceError, match="no such file"), sdb.begin() as s:
         evidence.collect(s, incidents.get(s, iid), tmp_path / "nope.log", "Aoife")

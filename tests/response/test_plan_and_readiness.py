@@ -32,11 +32,27 @@ def sdb(sqlite_url: str) -> sessionmaker[Session]:
 
 def test_plan_text_covers_phases_runbooks_laws_and_missing_contacts(demo_config: Config) -> None:
     text = plan.plan_markdown(demo_config)
-    for phase in ("Preparation", "Identification", "Containment and remediation", "Appraisal of damage",
-                  "Notification", "Investigation", "Recovery", "Lessons learned"):
+    for phase in (
+        "Preparation",
+        "Identification",
+        "Containment and remediation",
+        "Appraisal of damage",
+        "Notification",
+        "Investigation",
+        "Recovery",
+        "Lessons learned",
+    ):
         assert f". {phase}\n" in text
-    for book in ("Payment-page skimmer", "Admin account takeover", "Database exfiltration", "Ransomware",
-                 "Outage or DDoS", "Defacement", "Compromised third-party script", "Lost or stolen laptop"):
+    for book in (
+        "Payment-page skimmer",
+        "Admin account takeover",
+        "Database exfiltration",
+        "Ransomware",
+        "Outage or DDoS",
+        "Defacement",
+        "Compromised third-party script",
+        "Lost or stolen laptop",
+    ):
         assert f"### {book}" in text
     assert "**MISSING — add `[contacts.forensic_investigator]`" in text
     assert "NIST SP 800-61 Rev. 3" in text and "CSWP 29" in text and "12.10.1" in text
@@ -51,7 +67,9 @@ def test_plan_renders_to_pdf_docx_and_html(full_config: Config, tmp_path: Path) 
     text = plan.plan_markdown(full_config)
     pdf = tmp_path / "plan.pdf"
     pdf.write_bytes(render(text, "pdf", "Incident response plan"))
-    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Incident response plan" in out and "Corvid Forensics" in out and "Payment-page skimmer" in out
     doc = docx.Document(io.BytesIO(render(text, "docx", "Incident response plan")))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
@@ -75,8 +93,9 @@ def test_markdown_in_contacts_cannot_break_the_table() -> None:
     assert "<script>" not in html and "Roe | &lt;script&gt;" in html
 
 
-def test_versions_move_draft_approved_published(sdb: sessionmaker[Session], demo_config: Config,
-                                                full_config: Config) -> None:
+def test_versions_move_draft_approved_published(
+    sdb: sessionmaker[Session], demo_config: Config, full_config: Config
+) -> None:
     with sdb.begin() as s:
         v1, new = plan.save_draft(s, demo_config, "Aoife")
         assert new and v1.version == 1 and v1.status == "draft"
@@ -142,9 +161,16 @@ def test_overdue_notification_on_an_open_incident_is_a_gap(
         plan.approve(s, "Aoife")
         plan.publish(s)
         run_drill(s, full_config, "skimmer")
-        inc = incidents.open_incident(s, store="demo", title="Skimmer", scenario="skimmer",
-                                      severity=Severity.CRITICAL, actor="Aoife", config=full_config,
-                                      discovered_at=utcnow() - timedelta(days=4))
+        inc = incidents.open_incident(
+            s,
+            store="demo",
+            title="Skimmer",
+            scenario="skimmer",
+            severity=Severity.CRITICAL,
+            actor="Aoife",
+            config=full_config,
+            discovered_at=utcnow() - timedelta(days=4),
+        )
         for party in ("acquirer", "insurer", "us-ca-individuals"):
             incidents.mark_sent(s, inc, party, method="e-mail", actor="Aoife")
     status, ids = _response_row(sdb, full_config)

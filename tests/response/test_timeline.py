@@ -13,8 +13,15 @@ from shopguard.response.models import TimelineEvent
 
 def _incident(db: sessionmaker[Session], config: Config) -> int:
     with db.begin() as s:
-        inc = incidents.open_incident(s, store="demo", title="Skimmer in checkout", scenario="skimmer",
-                                      severity=Severity.CRITICAL, actor="Aoife", config=config)
+        inc = incidents.open_incident(
+            s,
+            store="demo",
+            title="Skimmer in checkout",
+            scenario="skimmer",
+            severity=Severity.CRITICAL,
+            actor="Aoife",
+            config=config,
+        )
         incidents.add_note(s, inc, "Card form posts to cdn-paymentz.example", "Aoife")
         incidents.add_note(s, inc, "Switch to the hosted payment page", "Aoife", kind="decision")
         incidents.set_phase(s, inc, "containment", "Aoife", "payment page offline")
@@ -28,8 +35,10 @@ def test_chain_verifies_then_detects_an_edited_event(db: sessionmaker[Session], 
         report = timeline.verify(s, incidents.get(s, iid))
     assert report.ok and report.events == 5
     with db.begin() as s:  # an insider "softens" the note
-        s.execute(text("UPDATE response_timeline SET data = :d WHERE incident_id = :i AND seq = 2"),
-                  {"d": '{"text": "nothing found"}', "i": iid})
+        s.execute(
+            text("UPDATE response_timeline SET data = :d WHERE incident_id = :i AND seq = 2"),
+            {"d": '{"text": "nothing found"}', "i": iid},
+        )
     with db() as s:
         report = timeline.verify(s, incidents.get(s, iid))
     assert not report.ok
@@ -47,8 +56,10 @@ def test_a_rehashed_forgery_and_a_removed_last_event_are_detected(
         ).one()
         data = {"text": "Keep the payment page online"}
         forged = timeline.chain_hash(ev.prev_hash, timeline.canonical(iid, 3, ev.at, ev.actor, ev.kind, data))
-        s.execute(text("UPDATE response_timeline SET data = :d, hash = :h WHERE incident_id = :i AND seq = 3"),
-                  {"d": '{"text": "Keep the payment page online"}', "h": forged, "i": iid})
+        s.execute(
+            text("UPDATE response_timeline SET data = :d, hash = :h WHERE incident_id = :i AND seq = 3"),
+            {"d": '{"text": "Keep the payment page online"}', "h": forged, "i": iid},
+        )
     with db() as s:
         report = timeline.verify(s, incidents.get(s, iid))
     assert any(p.startswith("event 4 (phase,") and "does not link" in p for p in report.problems)
