@@ -225,3 +225,47 @@ def test_real_command_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "# Incident response plan" in r.stdout and "forensic_investigator" in r.stdout
+
+
+def test_interactive_drill_records_answers_and_measured_time(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "shopguard.toml", complete=False)
+    db = f"sqlite:///{tmp_path / 'sg.db'}"
+    # Seven phases, two prompts each: notes, then a gap.
+    answers = "Scan found it\n\nPayment page off\nHost night number unknown\n" + "\n\n" * 5
+    r = CliRunner().invoke(
+        app, ["response", "drill", "ransomware", "--interactive", "--config", str(cfg), "--db", db],
+        input=answers, env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "Call the insurer's hotline at once" in r.output  # the runbook task is shown in its phase
+    assert "Scan found it" in r.output and "gap: containment: Host night number unknown" in r.output
+    assert "gap: no contact for Forensic investigator" in r.output  # the config lacks one
+
+
+def test_open_from_findings_and_draft_for_customers(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from shopguard.checks import CheckRun, Outcome
+    from shopguard.db import open_database
+    from shopguard.db.repository import begin_run, finish_run, record_check
+    from shopguard.findings import Finding, Severity
+
+    db = open_database(f"sqlite:///{tmp_path / 'sg.db'}")
+    run_id = begin_run(db, ["demo"], "")
+    leak = Finding(
+        "scanning.pages.script-changed",
+        Severity.HIGH,
+        "analytics.js changed on the payment page",
+        "http://127.0.0.1:18080/checkout",
+    )
+    record_check(db, run_id, CheckRun("scanning.pages.script-changed", "demo", Outcome.OK, [leak]))
+    finish_run(db, run_id)
+    _, out = cli("incident", "open", "--from-findings")
+    assert "opened incident #1: New or changed script on the payment page" in out
+    _, out = cli("incident", "open", "--from-findings")
+    assert "no finding calls for a new incident" in out
+    cli(
+        "incident", "appraise", "1", "--data", "name,email,password", "--records", "40", "--affected", "DE=40"
+    )
+    _, out = cli("incident", "notify", "1", "--draft", "gdpr-individuals")
+    assert "Change your password" in out and "Check your card statements" not in out
+    code, out = cli("incident", "notify", "1", "--draft", "us-ca-individuals", ok=False)
+    assert code == 2 and "not among this incident's parties" in out

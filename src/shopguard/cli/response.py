@@ -186,8 +186,8 @@ def versions_cmd(config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION
 def drill_cmd(
     scenario: str = typer.Argument(..., help=f"One of: {', '.join(runbooks())}."),
     answers: Path | None = typer.Option(None, "--answers", help="YAML/JSON answers file (non-interactive)."),
-    non_interactive: bool = typer.Option(
-        False, "--non-interactive", help="Do not prompt; use --answers only."
+    interactive: bool | None = typer.Option(
+        None, "--interactive/--non-interactive", help="Prompt per phase (default: when on a terminal)."
     ),
     store: str | None = typer.Option(None, "--store", help="Store the drill is about."),
     config: Path | None = CONFIG_OPTION,
@@ -206,7 +206,8 @@ def drill_cmd(
             parsed = parse_answers(raw or {}, str(answers))
         except DrillError as exc:
             fail(str(exc))
-    interactive = not non_interactive and answers is None and sys.stdin.isatty()
+    if interactive is None:
+        interactive = answers is None and sys.stdin.isatty()
 
     def ask(step: PhaseStep) -> PhaseAnswer:
         console.rule(f"{step.title}")
@@ -396,15 +397,13 @@ def show_cmd(
 
 
 def _print_deadlines(v: notify.NotificationView) -> None:
-    t = Table(
-        "party",
-        "recipient",
-        "deadline (local)",
-        "deadline (UTC)",
-        "status",
-        "source",
-        title=f"Who must be told (time zone {v.tz})",
-    )
+    t = Table(title=f"Who must be told (time zone {v.tz})")
+    t.add_column("party", no_wrap=True)
+    t.add_column("recipient", max_width=34)
+    t.add_column("deadline (local)", max_width=22)
+    t.add_column("deadline (UTC)", max_width=22)
+    t.add_column("status", max_width=34)
+    t.add_column("source", max_width=28, overflow="ellipsis")
     for o in v.items:
         if o.sent:
             status = f"sent {v.local(o.sent.at)} by {o.sent.by} ({o.sent.method})"

@@ -57,6 +57,7 @@ def _copy_file(src: Path, dst: Path) -> tuple[str, int]:
         fout.flush()
         os.fsync(fout.fileno())
     shutil.copystat(src, dst)
+    os.chmod(dst, 0o400)  # preserved evidence is read-only
     return h.hexdigest(), size
 
 
@@ -78,7 +79,8 @@ def copy_into_store(source: Path, dest_dir: Path) -> Copied:
     """Copy ``source`` (file or folder) into ``dest_dir``; atomic: all or nothing."""
     if not source.exists():
         raise EvidenceError(f"{source}: no such file or folder")
-    dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dest_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dest_dir.mkdir(exist_ok=True, mode=0o700)
     final = dest_dir / source.name
     n = 1
     while final.exists():
