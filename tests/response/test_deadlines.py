@@ -213,3 +213,14 @@ def test_every_law_row_cites_a_source() -> None:
     for row in law_table():
         assert row.citation.strip() and row.source.strip(), row.id
         assert row.trigger in ("discovery", "assessment") or row.trigger.startswith("after:")
+
+
+def test_singapore_commission_also_from_500_people_even_at_low_risk() -> None:
+    found = utc(2026, 5, 4, 2, 0)
+    sg = ZoneInfo("Asia/Singapore")
+    base = {"data_kinds": ["name", "email"], "high_risk": False, "assessed_at": "2026-05-06T09:00:00+08:00"}
+    big = _obs({**base, "records": 600, "affected": {"SG": 600}}, [], found, tz=sg)
+    assert big["sg-pdpa-commission"].due == utc(2026, 5, 9, 1, 0)
+    assert "sg-pdpa-individuals" not in big  # individuals only when significant harm
+    small = _obs({**base, "records": 100, "affected": {"SG": 100}}, [], found, tz=sg)
+    assert "sg-pdpa-commission" not in small and "sg-pdpa-assessment" in small

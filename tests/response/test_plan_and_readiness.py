@@ -179,3 +179,24 @@ def test_overdue_notification_on_an_open_incident_is_a_gap(
         incidents.mark_sent(s, incidents.get(s, inc.id), "gdpr-authority", method="portal", actor="Aoife")
     status, ids = _response_row(sdb, full_config)
     assert status is ReadinessStatus.READY, ids  # sent late is recorded, not hidden, but no longer overdue
+
+
+def test_unknown_store_jurisdiction_is_a_finding_not_a_crash(
+    sdb: sessionmaker[Session], full_config: Config
+) -> None:
+    from shopguard.config import parse_config
+
+    with sdb.begin() as s:
+        plan.save_draft(s, full_config, "Aoife")
+        plan.approve(s, "Aoife")
+        plan.publish(s)
+    data = full_config.model_dump(mode="json")
+    data["stores"][0]["jurisdictions"] = ["EU", "Atlantis"]
+    bad = parse_config(data)
+    run = run_audit(bad, bad.stores, sdb, selectors=["response.plan"])
+    found = {sf.finding.check_id: sf.finding for sf in run.findings}
+    assert (
+        "stores.demo.jurisdictions[1]: unknown jurisdiction 'Atlantis'"
+        in found["response.plan.config"].detail
+    )
+    assert run.check_errors == 0

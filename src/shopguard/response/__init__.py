@@ -43,10 +43,19 @@ def after_run(db: sessionmaker[Session], run: StoredRun, config: Config | None =
         return []
     if run.status not in ("finished", "interrupted"):
         return []
+    from sqlalchemy.exc import IntegrityError
+
     new: list[int] = []
     for store in run.stores:
-        with db.begin() as s:
-            new.extend(i.id for i in impl(s, store, config=config))
+        for attempt in (1, 2):
+            try:
+                with db.begin() as s:
+                    new.extend(i.id for i in impl(s, store, config=config))
+                break
+            except IntegrityError:
+                # Another process linked the same finding at the same moment; the retry sees its link.
+                if attempt == 2:
+                    raise
     return new
 
 

@@ -21,7 +21,7 @@ from shopguard.response.autoopen import match
 from shopguard.response.drill import last_drill
 from shopguard.response.models import Incident, IncidentFinding
 from shopguard.response.notify import fmt_local, view
-from shopguard.response.plan import latest, missing_contacts, plan_markdown, text_hash
+from shopguard.response.plan import PlanError, latest, missing_contacts, plan_markdown, text_hash
 from shopguard.response.runbooks import ROLE_TITLES
 
 CONFIG_LOC = "shopguard.toml"
@@ -95,7 +95,21 @@ class PlanCheck(BaseCheck):
                     evidence={"version": published.version, "age_days": age},
                 )
             )
-        current = text_hash(plan_markdown(config))
+        try:
+            current = text_hash(plan_markdown(config))
+        except PlanError as exc:
+            out.append(
+                Finding(
+                    "response.plan.config",
+                    Severity.HIGH,
+                    "The response plan cannot be generated from shopguard.toml",
+                    CONFIG_LOC,
+                    detail=str(exc),
+                    remediation="Fix the setting named above, then save and publish the plan.",
+                    refs=refs,
+                )
+            )
+            return out
         if current != published.text_hash:
             out.append(
                 Finding(

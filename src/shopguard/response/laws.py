@@ -33,6 +33,8 @@ class LawRow(BaseModel):
     recipient: str
     when: Literal["personal", "personal_high_risk", "us_pi", "card", "any"]
     min_affected: Annotated[int, Field(ge=0)] = 0
+    or_affected: Annotated[int, Field(ge=1)] | None = None
+    """The row also applies, whatever ``when`` says, once this many people are affected."""
     trigger: str
     deadline: dict[str, int | str]
     summary: str
@@ -149,7 +151,16 @@ def obligations(
     else:
         counts = {normalise(j): a.records for j in store_jurisdictions}
     assessed = appraisal.assessed_at if appraisal is not None else None
-    rows = [r for r in law_table() if _applies(r, a)]
+    total = sum(counts.values()) if counts else a.records
+
+    def scale(row: LawRow) -> bool:
+        if row.or_affected is None:
+            return False
+        return any(counts.get(j, 0) >= row.or_affected for j in row.jurisdictions) or (
+            "*" in row.jurisdictions and total >= row.or_affected
+        )
+
+    rows = [r for r in law_table() if _applies(r, a) or scale(r)]
     if provisional and not card_data_suspected:
         rows = [r for r in rows if r.when != "card"]
     by_id: dict[str, Obligation] = {}
