@@ -262,6 +262,10 @@ def test_open_from_findings_and_draft_for_customers(cli, tmp_path: Path) -> None
     assert "opened incident #1: New or changed script on the payment page" in out
     _, out = cli("incident", "open", "--from-findings")
     assert "no finding calls for a new incident" in out
+    _, out = cli("incident", "show", "1")
+    assert "finding: analytics.js changed on the payment page [high]" in out and "scanning.pages" in out
+    _, out = cli("incident", "list", "--json")
+    assert json.loads(out)[0]["overdue_notices"] == 0  # nothing overdue minutes after opening
     cli(
         "incident", "appraise", "1", "--data", "name,email,password", "--records", "40", "--affected", "DE=40"
     )

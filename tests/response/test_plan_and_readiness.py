@@ -124,8 +124,9 @@ def _response_row(db: sessionmaker[Session], config: Config) -> tuple[ReadinessS
 
 
 def test_litmus_is_ready_only_with_published_plan_contacts_drill_and_nothing_overdue(
-    sdb: sessionmaker[Session], demo_config: Config, full_config: Config
+    db: sessionmaker[Session], demo_config: Config, full_config: Config
 ) -> None:
+    sdb = db  # SQLite and PostgreSQL
     status, ids = _response_row(sdb, demo_config)
     assert status is ReadinessStatus.GAPS
     assert {"response.plan.missing", "response.contacts.missing", "response.drill.overdue"} <= ids

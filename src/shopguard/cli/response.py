@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load, open_db
 from shopguard.config import Config
+from shopguard.db.models import FindingRecord
 from shopguard.findings import Severity
 from shopguard.response import aar, evidence, incidents, notify, plan, timeline
 from shopguard.response.appraisal import AppraisalError
@@ -40,7 +41,7 @@ from shopguard.response.drill import (
 )
 from shopguard.response.evidence import EvidenceError
 from shopguard.response.laws import NOT_LEGAL_ADVICE
-from shopguard.response.models import CustodyEntry, EvidenceItem, Incident, TimelineEvent
+from shopguard.response.models import CustodyEntry, EvidenceItem, Incident, IncidentFinding, TimelineEvent
 from shopguard.response.runbooks import INCIDENT_PHASES, runbooks
 
 response_app = typer.Typer(help="The emergency response plan and tabletop drills.", no_args_is_help=True)
@@ -319,12 +320,14 @@ def list_cmd(
     db: str | None = DB_OPTION,
 ) -> None:
     """List incidents."""
-    with session(config, db) as (_, s):
+    with session(config, db) as (cfg, s):
         rows = incidents.list_incidents(s, store, status)
+        overdue = {i.id: len(notify.view(s, i, cfg).overdue) if i.status == "open" else 0 for i in rows}
         if as_json:
-            sys.stdout.write(json.dumps([_incident_json(i) for i in rows], indent=2) + "\n")
+            out = [{**_incident_json(i), "overdue_notices": overdue[i.id]} for i in rows]
+            sys.stdout.write(json.dumps(out, indent=2) + "\n")
             return
-        t = Table("id", "store", "status", "phase", "severity", "scenario", "opened", "title")
+        t = Table("id", "store", "status", "phase", "severity", "scenario", "opened", "overdue", "title")
         for i in rows:
             t.add_row(
                 str(i.id),
@@ -334,6 +337,7 @@ def list_cmd(
                 i.severity,
                 i.scenario,
                 f"{i.opened_at:%Y-%m-%d %H:%M}",
+                f"[bold red]{overdue[i.id]}[/]" if overdue[i.id] else "0",
                 escape(i.title),
             )
         console.print(t)
@@ -382,6 +386,16 @@ def show_cmd(
             )
         console.print(t)
         _print_deadlines(v)
+        linked = s.execute(
+            select(FindingRecord)
+            .join(IncidentFinding, IncidentFinding.finding_id == FindingRecord.id)
+            .where(IncidentFinding.incident_id == inc.id)
+        ).scalars()
+        for rec in linked:
+            console.print(
+                f"finding: {escape(rec.title)} {escape(f'[{rec.severity}]')} at {escape(rec.location)} "
+                f"({rec.check_id}, {rec.fingerprint[:12]}, {rec.status})"
+            )
         ev = Table("id", "kind", "source", "sha256", "size", "collector", title="Evidence")
         for e in s.scalars(select(EvidenceItem).where(EvidenceItem.incident_id == inc.id)):
             ev.add_row(

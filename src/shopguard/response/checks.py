@@ -200,7 +200,10 @@ class IncidentsCheck(BaseCheck):
         out: list[Finding] = []
         with db() as s:
             for inc in s.scalars(select(Incident).where(Incident.store == store, Incident.status == "open")):
-                v = view(s, inc, config)
+                try:
+                    v = view(s, inc, config)
+                except PlanError:
+                    continue  # a bad jurisdiction code is reported by response.plan
                 for o in v.overdue:
                     out.append(
                         Finding(
