@@ -172,7 +172,10 @@ def complete_task(s: Session, inc: Incident, number: int, actor: str, note: str 
 def appraise(s: Session, inc: Incident, data: dict[str, Any], actor: str) -> Appraisal:
     _require_open(inc)
     data = dict(data)
-    data.setdefault("assessed_at", utcnow().isoformat())
+    # The first assessment fixes the clock of assessment-triggered duties: re-appraising later
+    # must not push those deadlines back.
+    earlier = (inc.appraisal or {}).get("assessed_at")
+    data.setdefault("assessed_at", earlier or utcnow().isoformat())
     a = parse_appraisal(data)
     inc.appraisal = a.to_json()
     timeline.append(s, inc, "appraisal", actor, a.to_json())
