@@ -71,6 +71,29 @@ def test_folder_copy_has_a_manifest(sdb: sessionmaker[Session], full_config: Con
     assert evidence.rehash(item) == item.sha256
 
 
+def test_symlinks_in_a_folder_are_recorded_not_followed(
+    sdb: sessionmaker[Session], full_config: Config, tmp_path: Path
+) -> None:
+    root = tmp_path / "webroot"
+    (root / "js").mkdir(parents=True)
+    (root / "js" / "app.js").write_text("console.log(1)")
+    (root / "storage").symlink_to("/etc")  # a framework's storage link: never copy what it points to
+    (root / "js" / "latest.js").symlink_to("app.js")
+    iid = _open(sdb, full_config)
+    with sdb.begin() as s:
+        item = evidence.collect(s, incidents.get(s, iid), root, "Aoife")
+        item_id = item.id
+    assert ["js/latest.js", "symlink:app.js", 0] in item.manifest
+    assert ["storage", "symlink:/etc", 0] in item.manifest
+    stored = Path(item.stored_path)
+    assert not (stored / "storage").exists() and (stored / "js" / "app.js").read_text() == "console.log(1)"
+    with sdb.begin() as s:
+        out = evidence.export(
+            s, incidents.get(s, iid), s.get(EvidenceItem, item_id), tmp_path / "out", "Aoife"
+        )
+    assert (out / "js" / "app.js").exists()
+
+
 def test_a_copy_failing_midway_leaves_nothing(
     sdb: sessionmaker[Session], full_config: Config, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from shopguard.db.models import FindingRecord
 from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
 from shopguard.response.autoopen import match
 from shopguard.response.drill import last_drill
+from shopguard.response.hooks import insurer_window_hours
 from shopguard.response.models import Incident, IncidentFinding
 from shopguard.response.notify import fmt_local, view
 from shopguard.response.plan import PlanError, latest, missing_contacts, plan_markdown, text_hash
@@ -146,6 +147,18 @@ class ContactsCheck(BaseCheck):
                 "shopguard.toml, then save and publish the plan again.",
                 refs=Refs(pci=("12.10.1",)),
                 key=role,
+            )
+        hours, _source = insurer_window_hours(ctx.config, ctx.store.name)
+        if hours is None:
+            yield Finding(
+                "response.contacts.insurer-window",
+                Severity.LOW,
+                "The insurer's notification window is not recorded",
+                f"{CONFIG_LOC}#response.insurer_notification_window_hours",
+                detail="Cyber policies require notice within a set time, often 24 to 72 hours; without it "
+                "ShopGuard can only say 'at once'.",
+                remediation="Record the policy in the insurance register, or set "
+                "[response] insurer_notification_window_hours = 48 (the figure from your policy).",
             )
 
 

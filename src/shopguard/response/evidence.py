@@ -71,7 +71,7 @@ class Copied:
 
 
 def _folder_digest(manifest: list[list[object]]) -> str:
-    lines = "".join(f"{m[1]}  {m[2]}  {m[0]}\n" for m in manifest)
+    lines = "".join(f"{m[1]}  {m[2]}  {m[0]}\n" for m in sorted(manifest))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
@@ -96,8 +96,12 @@ def copy_into_store(source: Path, dest_dir: Path) -> Copied:
                 dirs.sort()
                 rel_root = Path(root).relative_to(source)
                 (tmp / rel_root).mkdir(parents=True, exist_ok=True)
-                for name in sorted(files):
+                for name in sorted(files + [d for d in dirs if (Path(root) / d).is_symlink()]):
                     rel = rel_root / name
+                    if (Path(root) / name).is_symlink():
+                        # Recorded, not followed: a link may point anywhere on the server.
+                        manifest.append([rel.as_posix(), f"symlink:{os.readlink(Path(root) / name)}", 0])
+                        continue
                     digest, size = _copy_file(Path(root) / name, tmp / rel)
                     manifest.append([rel.as_posix(), digest, size])
                     total += size
@@ -173,17 +177,21 @@ def collect(
     return item
 
 
+def _tree_digest(path: Path, recorded: list[list[object]]) -> str:
+    """Digest of a stored folder: its files plus the symlinks recorded (not copied) at collection."""
+    manifest: list[list[object]] = [m for m in recorded if str(m[1]).startswith("symlink:")]
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            d, size = sha256_file(p)
+            manifest.append([p.relative_to(path).as_posix(), d, size])
+    return _folder_digest(manifest)
+
+
 def rehash(item: EvidenceItem) -> str:
     path = Path(item.stored_path)
     if item.kind == "file":
         return sha256_file(path)[0]
-    manifest = []
-    for p in sorted(path.rglob("*")):
-        if p.is_file():
-            d, size = sha256_file(p)
-            manifest.append([p.relative_to(path).as_posix(), d, size])
-    manifest.sort()
-    return _folder_digest(manifest)
+    return _tree_digest(path, item.manifest)
 
 
 def export(
@@ -198,7 +206,8 @@ def export(
             "not exported"
         )
     copied = copy_into_store(Path(item.stored_path), dest)
-    if copied.sha256 != item.sha256:
+    exported = copied.sha256 if item.kind == "file" else _tree_digest(copied.stored, item.manifest)
+    if exported != item.sha256:
         raise EvidenceError(f"evidence {item.id}: exported copy hash differs; check {copied.stored}")
     s.add(
         CustodyEntry(
@@ -206,7 +215,7 @@ def export(
             actor=actor,
             action="exported",
             destination=str(copied.stored),
-            sha256=copied.sha256,
+            sha256=exported,
             note=note,
         )
     )
@@ -219,7 +228,7 @@ def export(
             "evidence": item.id,
             "action": "exported",
             "destination": str(copied.stored),
-            "sha256": copied.sha256,
+            "sha256": exported,
         },
     )
     return copied.stored
