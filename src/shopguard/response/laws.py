@@ -47,7 +47,11 @@ class LawRow(BaseModel):
         if "asap" in d:
             return str(d["asap"])
         if "hours" in d:
-            return f"{d['hours']} hours" if isinstance(d["hours"], int) else "hours from your contract"
+            if d["hours"] == "insurer":
+                return "the window in your cyber policy"
+            if d["hours"] == "acquirer":
+                return "the hours in your acquirer contract"
+            return f"{d['hours']} hours"
         if "days" in d:
             return f"{d['days']} calendar days"
         return f"{d['business_days']} business days"
