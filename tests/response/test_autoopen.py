@@ -13,7 +13,7 @@ from shopguard.config import Config
 from shopguard.db.models import FindingRecord
 from shopguard.db.repository import begin_run, finish_run, load_run, record_check, set_triage
 from shopguard.findings import Finding, Refs, Severity, Triage
-from shopguard.response import after_run, open_incidents_from_findings, timeline
+from shopguard.response import after_run, incidents_for_findings, open_incidents_from_findings, timeline
 from shopguard.response.models import Incident, IncidentFinding, IncidentTask, TimelineEvent
 from shopguard.response.runbooks import runbook
 
@@ -77,6 +77,7 @@ def test_skimmer_finding_opens_one_incident_with_runbook_tasks(
         assert tasks[1].owner == "Aoife Brennan" and tasks[1].owner_role == "security_lead"
         assert all(t.due_at is not None and t.due_at > inc.opened_at for t in tasks)
         link = s.scalars(select(IncidentFinding)).one()
+        assert incidents_for_findings(s, [link.finding_id, 999]) == {link.finding_id: inc.id}
         rec = s.get(FindingRecord, link.finding_id)
         assert rec is not None and rec.check_id == "scanning.files.malware"
         first = s.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == inc.id)).first()

@@ -386,6 +386,15 @@ def show_cmd(
             )
         console.print(t)
         _print_deadlines(v)
+        a = incidents.appraisal_of(inc)
+        if a is not None:
+            where = ", ".join(f"{k} {n}" for k, n in a.affected.items()) or "not broken down"
+            console.print(
+                f"appraisal: {', '.join(k.value for k in a.data_kinds)}; {a.records} records ({where}); "
+                f"window {v.local(a.window_start)} to {v.local(a.window_end)}"
+            )
+        else:
+            console.print(f"[yellow]no appraisal yet[/]: `shopguard incident appraise {inc.id} ...`")
         linked = s.execute(
             select(FindingRecord)
             .join(IncidentFinding, IncidentFinding.finding_id == FindingRecord.id)

@@ -5,6 +5,7 @@ Public functions other parts of ShopGuard may call:
 * :func:`after_run` - the post-run hook ``shopguard.audit.run_audit`` calls after storing a run:
   opens incidents from findings that call for one (checks themselves never write).
 * :func:`open_incidents_from_findings` - the same for one store inside a caller's session.
+* :func:`incidents_for_findings` - the incident a stored finding is linked to.
 * :func:`set_insurer_window_provider` - lets the insurance register supply the insurer's window.
 
 Imports are local: ``shopguard.config`` imports :mod:`shopguard.response.settings`, so this module
@@ -59,10 +60,31 @@ def after_run(db: sessionmaker[Session], run: StoredRun, config: Config | None =
     return new
 
 
+def incidents_for_findings(session: Session, finding_ids: list[int]) -> dict[int, int]:
+    """Which incident each stored finding (``findings.id``) is linked to, for reports and the dashboard."""
+    from sqlalchemy import select
+
+    from shopguard.response.models import IncidentFinding
+
+    if not finding_ids:
+        return {}
+    rows = session.execute(
+        select(IncidentFinding.finding_id, IncidentFinding.incident_id).where(
+            IncidentFinding.finding_id.in_(finding_ids)
+        )
+    )
+    return {f: i for f, i in rows}
+
+
 def set_insurer_window_provider(provider: InsurerWindowProvider | None) -> None:
     from shopguard.response.hooks import set_insurer_window_provider as impl
 
     impl(provider)
 
 
-__all__ = ["after_run", "open_incidents_from_findings", "set_insurer_window_provider"]
+__all__ = [
+    "after_run",
+    "incidents_for_findings",
+    "open_incidents_from_findings",
+    "set_insurer_window_provider",
+]
