@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load, open_db
@@ -76,6 +77,10 @@ def session(config_path: Path | None, db: str | None) -> Iterator[tuple[Config, 
             yield cfg, s
     except USER_ERRORS as exc:
         fail(str(exc).strip('"'))
+    except IntegrityError:
+        fail(
+            "another ShopGuard command changed this incident at the same moment; nothing was saved, run it again"
+        )
 
 
 def write_out(data: bytes, output: Path | None, fmt: str) -> None:

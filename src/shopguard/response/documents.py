@@ -74,13 +74,17 @@ def _inline(paragraph: Any, tok: Token) -> None:
 def to_docx(markdown: str, title: str, meta: str = "") -> bytes:
     """A Word document with real headings, lists and tables (no HTML conversion)."""
     import docx
+    from docx.shared import Pt
 
     doc = docx.Document()
     doc.core_properties.title = title
     if meta:
         doc.add_paragraph(meta)
     tokens = _md().parse(markdown)
-    list_stack: list[str] = []
+    # Word's built-in "List Number" style keeps counting across the whole document, so ordered
+    # lists are numbered here, restarting with every list.
+    list_stack: list[list[int]] = []  # [ordered (0/1), counter]
+    prefix = ""
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -91,12 +95,21 @@ def to_docx(markdown: str, title: str, meta: str = "") -> bytes:
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
-            list_stack.append("List Bullet" if tok.type == "bullet_list_open" else "List Number")
+            list_stack.append([1 if tok.type == "ordered_list_open" else 0, 0])
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             list_stack.pop()
+        elif tok.type == "list_item_open" and list_stack and list_stack[-1][0]:
+            list_stack[-1][1] += 1
+            prefix = f"{list_stack[-1][1]}. "
         elif tok.type == "paragraph_open":
-            style = list_stack[-1] if list_stack else None
+            ordered = bool(list_stack and list_stack[-1][0])
+            style = "List Bullet" if list_stack and not ordered else None
             p = doc.add_paragraph(style=style)
+            if ordered:
+                p.paragraph_format.left_indent = Pt(18 * len(list_stack))
+                p.paragraph_format.first_line_indent = Pt(-14)
+                p.add_run(prefix)
+                prefix = ""
             _inline(p, tokens[i + 1])
             i += 3
             continue
