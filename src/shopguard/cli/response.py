@@ -79,7 +79,8 @@ def session(config_path: Path | None, db: str | None) -> Iterator[tuple[Config, 
         fail(str(exc).strip('"'))
     except IntegrityError:
         fail(
-            "another ShopGuard command changed this incident at the same moment; nothing was saved, run it again"
+            "another ShopGuard command changed this incident at the same moment; nothing was saved, "
+            "run it again"
         )
 
 
