@@ -118,6 +118,12 @@ def test_incident_walkthrough(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     assert code == 2, out
     _, out = cli("incident", "notify", "1", "--draft", "acquirer")
     assert "Suspected account data compromise" in out and "incident #1" in out and "PCI Forensic" in out
+    _, out = cli("incident", "notify", "1", "--draft", "insurer")
+    assert "Notice of a cyber incident" in out and "Harbour Mutual" not in out and "about 340 records" in out
+    _, out = cli("incident", "notify", "1", "--draft", "gdpr-authority")
+    assert "Reasons for the delay" not in out  # sent on time
+    _, out = cli("incident", "notify", "1", "--draft", "us-ca-individuals")
+    assert "## What Information Was Involved" in out and "Check your card statements" in out
     _, out = cli("incident", "show", "1")
     assert "appraisal: card_number, cvv, name; 340 records (EU 200, US-CA 140)" in out
     assert "2026-03-01 00:00 GMT to 2026-03-27 22:00 GMT" in out

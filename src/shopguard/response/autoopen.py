@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from shopguard.config import Config
@@ -92,6 +92,12 @@ def match(rec: FindingRecord, threshold_minutes: int = 15) -> Trigger | None:
     return None
 
 
+def candidate_filter() -> ColumnElement[bool]:
+    """SQL pre-filter: only check ids a trigger could match (the rules run in Python after)."""
+    prefixes = sorted({t.prefix for t in TRIGGERS})
+    return or_(*(FindingRecord.check_id.startswith(p) for p in prefixes))
+
+
 def open_incidents_from_findings(
     session: Session, store: str, *, config: Config | None = None, actor: str = AUTO_ACTOR
 ) -> list[Incident]:
@@ -105,6 +111,7 @@ def open_incidents_from_findings(
             FindingRecord.status != FindingStatus.RESOLVED.value,
             FindingRecord.triage == Triage.NONE.value,
             FindingRecord.id.not_in(linked),
+            candidate_filter(),
         )
         .order_by(FindingRecord.id)
     ).all()

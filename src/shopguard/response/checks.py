@@ -17,7 +17,7 @@ from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.config import Config
 from shopguard.db.models import FindingRecord
 from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
-from shopguard.response.autoopen import match
+from shopguard.response.autoopen import candidate_filter, match
 from shopguard.response.drill import last_drill
 from shopguard.response.hooks import insurer_window_hours
 from shopguard.response.models import Incident, IncidentFinding
@@ -251,6 +251,7 @@ class IncidentsCheck(BaseCheck):
                     FindingRecord.status != FindingStatus.RESOLVED.value,
                     FindingRecord.triage == Triage.NONE.value,
                     FindingRecord.id.not_in(linked),
+                    candidate_filter(),
                 )
             ):
                 if match(rec, config.response.downtime_threshold_minutes) is not None:
