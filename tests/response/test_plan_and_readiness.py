@@ -201,3 +201,13 @@ def test_unknown_store_jurisdiction_is_a_finding_not_a_crash(
         in found["response.plan.config"].detail
     )
     assert run.check_errors == 0
+
+
+def test_quick_reference_card_fits_one_page(demo_config: Config, tmp_path: Path) -> None:
+    text = plan.card_markdown(demo_config)
+    assert "Aoife Brennan, +353 1 555 0142" in text and "| Forensic investigator | **MISSING** |" in text
+    assert "acquirer within 24 hours" in text and "authority within 72 hours" in text
+    pdf = tmp_path / "card.pdf"
+    pdf.write_bytes(render(text, "pdf", "Incident quick reference"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info

@@ -147,6 +147,25 @@ def plan_cmd(
         )
 
 
+@response_app.command("card")
+def card_cmd(
+    fmt: str = typer.Option("md", "--format", "-f", help="md, html, pdf or docx."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    config: Path | None = CONFIG_OPTION,
+) -> None:
+    """A one-page card for the first hour of an incident: print it and pin it up."""
+    try:
+        f = check_format(fmt)
+    except FormatError as exc:
+        fail(str(exc))
+    _, cfg = load(config)
+    try:
+        text = plan.card_markdown(cfg)
+    except plan.PlanError as exc:
+        fail(str(exc))
+    write_out(render(text, f, "Incident quick reference"), output, f)
+
+
 @response_app.command("approve")
 def approve_cmd(
     version: int | None = typer.Option(None, "--version", help="Version (default: the newest)."),

@@ -173,6 +173,39 @@ def plan_markdown(config: Config) -> str:
     )
 
 
+def card_markdown(config: Config) -> str:
+    """A one-page quick reference for the first hour, to print and pin up."""
+    lead = config.contacts.security_lead
+    lead_text = "**MISSING — add [contacts.security_lead]**"
+    if not contact_missing(lead):
+        assert lead is not None
+        lead_text = ", ".join(cell(x) for x in (lead.name or lead.organisation, lead.phone, lead.email) if x)
+    juris: set[str] = set()
+    for st in config.stores:
+        juris.update(store_jurisdictions(st))
+    return render_template(
+        "card.md.j2",
+        company=config.company.legal_name or config.company.name or "your shop",
+        lead=lead_text,
+        scenarios="|".join(runbooks()),
+        card_hours=config.response.acquirer_notification_hours
+        if any(st.payment_integration is not None for st in config.stores)
+        else None,
+        gdpr=bool(juris & {"EU", "GB"}),
+        contacts=[
+            {
+                "title": ROLE_TITLES[r],
+                "missing": contact_missing(c := getattr(config.contacts, r)),
+                "name": cell(c.name or c.organisation) if c else "",
+                "phone": cell(c.phone) if c else "",
+                "email": cell(c.email) if c else "",
+            }
+            for r in ROLES
+        ],
+        not_legal_advice=NOT_LEGAL_ADVICE,
+    )
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
