@@ -30,6 +30,7 @@ from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
+from shopguard.response.settings import ResponseSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -221,6 +222,7 @@ class Config(_Model):
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
+    response: ResponseSettings = ResponseSettings()
 
     @model_validator(mode="after")
     def _checks(self) -> Config:
