@@ -1,0 +1,120 @@
+"""Does a version fall in an advisory's affected ranges, and which upgrade fixes everything?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from shopguard.maintenance.model import Component
+from shopguard.maintenance.versions import BadVersion, parse, scheme_of
+from shopguard.maintenance.vulndb.db import AdvisoryRecord, AffectedRecord, Interval
+
+
+@dataclass(frozen=True)
+class Match:
+    """One advisory that applies to one component."""
+
+    advisory: AdvisoryRecord
+    affected: AffectedRecord
+    """The affected entry that matched (its intervals give the fixed versions)."""
+    aliases: tuple[str, ...] = ()
+    """Ids of the same issue merged in from other records (PYSEC + GHSA ...)."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for i in (self.advisory.id, *self.advisory.aliases, *self.aliases):
+            seen.setdefault(i, None)
+        return tuple(seen)
+
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        return fixed_versions(self.affected)
+
+
+def _in_interval(scheme: str, v: object, iv: Interval) -> bool:
+    sc = iv.scheme or scheme
+    if iv.lo is not None:
+        lo = parse(sc, iv.lo)
+        if v < lo or (not iv.lo_incl and v == lo):  # type: ignore[operator]
+            return False
+    if iv.hi is not None:
+        hi = parse(sc, iv.hi)
+        if v > hi or (not iv.hi_incl and v == hi):  # type: ignore[operator]
+            return False
+    return True
+
+
+def is_affected(ecosystem: str, version: str, aff: AffectedRecord) -> bool:
+    """True when ``version`` is listed or inside one of the intervals.
+
+    Bounds that cannot be parsed under the ecosystem's rules are skipped (never
+    guessed); an unparseable component version only matches an exact listing.
+    """
+    if version in aff.versions:
+        return True
+    scheme = scheme_of(ecosystem)
+    for iv in aff.intervals:
+        sc = iv.scheme or scheme
+        try:
+            v = parse(sc, version)
+            iv2 = Interval(iv.lo, iv.lo_incl, iv.hi, iv.hi_incl, sc)
+            if _in_interval(sc, v, iv2):
+                return True
+        except BadVersion:
+            continue
+    return False
+
+
+def fixed_versions(aff: AffectedRecord) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(iv.hi for iv in aff.intervals if iv.hi is not None and not iv.hi_incl))
+
+
+def smallest_fix(component: Component, matches: Sequence[Match]) -> str | None:
+    """The lowest version above the current one that none of the advisories affect.
+
+    Candidates are the advisories' fixed versions; the answer is the first one
+    (in the ecosystem's order) outside every match's affected ranges. None when
+    no fixed version is known for some advisory.
+    """
+    scheme = scheme_of(matches[0].affected.ecosystem) if matches else scheme_of(component.ecosystem)
+    candidates: set[str] = set()
+    for m in matches:
+        candidates.update(m.fixed)
+    try:
+        cur = parse(scheme, component.version)
+    except BadVersion:
+        cur = None
+    parsed = []
+    for c in candidates:
+        try:
+            pv = parse(scheme, c)
+        except BadVersion:
+            continue
+        if cur is None or pv > cur:
+            parsed.append((pv, c))
+    parsed.sort(key=lambda t: t[0])
+    for _, cand in parsed:
+        if not any(is_affected(m.affected.ecosystem, cand, m.affected) for m in matches):
+            return cand
+    return None
+
+
+def merge_duplicates(matches: Iterable[Match]) -> list[Match]:
+    """Fold records that describe the same issue (shared id or alias) into one."""
+    out: list[Match] = []
+    for m in matches:
+        ids = set(m.ids)
+        for i, prev in enumerate(out):
+            if ids & set(prev.ids):
+                keep, other = (prev, m) if _rank(prev) >= _rank(m) else (m, prev)
+                extra = tuple(x for x in (*other.ids, *keep.aliases) if x not in keep.advisory.aliases)
+                out[i] = Match(keep.advisory, keep.affected, tuple(dict.fromkeys(extra)))
+                break
+        else:
+            out.append(m)
+    return out
+
+
+def _rank(m: Match) -> tuple[int, int]:
+    return (m.advisory.score is not None, bool(m.advisory.severity))
