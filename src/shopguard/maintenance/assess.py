@@ -75,8 +75,9 @@ def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date
         )
     if any(a["severity_source"] == "unscored" for a in advisories):
         detail += "\nAdvisories without a CVSS score or severity label are treated as high until you review them."
+    command = upgrade_command(c, fix)
     remediation = (
-        f"Upgrade {c.name} to {fix} or later (the smallest version that fixes all of these): {upgrade_command(c, fix)}"
+        f"Upgrade {c.name} to {fix} or later (the smallest version that fixes all of these): {command}"
         if fix
         else f"No single fixed version is known for all of these advisories; upgrade to the newest release of "
         f"{c.name} and re-run the scan, or remove it if you do not use it: {upgrade_command(c, None)}"
@@ -96,6 +97,7 @@ def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date
             "ecosystem": c.ecosystem,
             "owner": c.owner.value,
             "smallest_fix": fix,
+            "command": command,
             "advisories": advisories,
             "pci_6_3_3_overdue": overdue,
             "source": source,
@@ -152,9 +154,9 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                         "installed, and 12.3.4 asks you to review hardware and software technologies for "
                         "end-of-life plans at least once every 12 months."
                     ),
-                    remediation=f"Plan the move to a supported release line (newest: {st.latest_cycle}): "
+                    remediation=f"Plan the move to a supported release line (newest is {st.latest_cycle}): "
                     + upgrade_command(c, st.latest_cycle),
-                    evidence=base_ev,
+                    evidence={**base_ev, "target": st.latest_cycle, "command": upgrade_command(c, st.latest_cycle)},
                     refs=Refs(pci=("6.3.3", "12.3.4")),
                     key=f"{key_base}:eol",
                 )
@@ -171,8 +173,9 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                     title=f"{c.name} {c.version}: {what} for release line {st.cycle} ends on {d.isoformat()}",
                     location=c.location,
                     detail=f"In {(d - today).days} days release line {st.cycle} stops getting {what.split()[0]} fixes.",
-                    remediation=f"Schedule the upgrade to release line {st.latest_cycle} before {d.isoformat()}.",
-                    evidence=base_ev,
+                    remediation=f"Schedule the upgrade to release line {st.latest_cycle} before {d.isoformat()}: "
+                    + upgrade_command(c, st.latest_cycle),
+                    evidence={**base_ev, "target": st.latest_cycle, "command": upgrade_command(c, st.latest_cycle)},
                     refs=Refs(pci=("12.3.4",)),
                     key=f"{key_base}:support-ending",
                 )
@@ -186,7 +189,7 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                     location=c.location,
                     detail=f"Release line {st.cycle} has newer patch releases; patches usually carry security fixes.",
                     remediation=upgrade_command(c, st.latest),
-                    evidence={**base_ev, "target": st.latest},
+                    evidence={**base_ev, "target": st.latest, "command": upgrade_command(c, st.latest)},
                     refs=Refs(pci=("6.3.3",)),
                     key=f"{key_base}:patch",
                 )

@@ -25,7 +25,7 @@ from shopguard.maintenance.sources.osv_api import OsvApiSource
 
 
 def _settings(store: Store) -> MaintenanceSettings:
-    return getattr(store, "maintenance", None) or MaintenanceSettings()
+    return store.maintenance
 
 
 def _applies(store: Store) -> bool:
