@@ -61,6 +61,28 @@ class LocalHost:
         return CommandResult(p.returncode, (p.stdout + p.stderr).decode("utf-8", errors="replace"))
 
 
+class DirectoryHost:
+    """A machine's files seen from outside: a mounted disk image, a backup or a container's root
+    filesystem. Files are read below ``root``; no commands can run there."""
+
+    def __init__(self, root: Path, name: str | None = None) -> None:
+        self.root = root
+        self.name = name or str(root)
+
+    def read_file(self, path: str, max_bytes: int = 64 * 1024 * 1024) -> bytes | None:
+        target = (self.root / path.lstrip("/")).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            return None
+        try:
+            with target.open("rb") as fh:
+                return fh.read(max_bytes)
+        except OSError:
+            return None
+
+    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+        return None
+
+
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _OS_EOL = {
@@ -156,7 +178,7 @@ def parse_rpm_qa(text: str, distro: str, loc: str) -> list[Component]:
         name, evr, arch = parts
         epoch, _, vr = evr.partition(":")
         version = vr if epoch in ("0", "") else evr
-        purl = make_purl("Red Hat", name, version, namespace=distro or "redhat",
+        purl = make_purl("Red Hat", name, vr, namespace=distro or "redhat",
                          qualifiers={"arch": arch, "epoch": epoch} if epoch not in ("0", "") else {"arch": arch})
         out.append(Component(name, version, "Red Hat", purl, Owner.OS, loc, "os-package", ""))
     return out

@@ -47,7 +47,7 @@ def _json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        hint = " (the file ends abruptly: it looks truncated)" if text.rstrip()[-1:] not in ("}", "]") else ""
         raise LockfileError(f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}; expected {what}") from None
 
 
