@@ -54,6 +54,19 @@ def is_affected(ecosystem: str, version: str, aff: AffectedRecord) -> bool:
     if version in aff.versions:
         return True
     scheme = scheme_of(ecosystem)
+    if not aff.intervals and aff.versions:
+        # only an enumeration: compare by the ecosystem's equality ("3.0.0" is PEP 440's "3.0")
+        try:
+            v = parse(scheme, version)
+        except BadVersion:
+            return False
+        for listed in aff.versions:
+            try:
+                if parse(scheme, listed) == v:
+                    return True
+            except BadVersion:
+                continue
+        return False
     for iv in aff.intervals:
         sc = iv.scheme or scheme
         try:
