@@ -98,6 +98,7 @@ def test_semver_ranges_and_versions_lists(tmp_path: Path) -> None:
     assert ids(src, comp("npm", "left-pad", "1.3.0")) == set()
     assert ids(src, comp("npm", "left-pad", "0.9.0")) == set()
     assert ids(src, comp("PyPI", "some-pkg", "0.9")) == {"TEST-LIST-1"}  # PEP 503 name normalisation
+    assert ids(src, comp("PyPI", "some-pkg", "0.9.0")) == {"TEST-LIST-1"}  # PEP 440: 0.9.0 is 0.9
     assert ids(src, comp("PyPI", "some-pkg", "0.9.1")) == set()
     assert ids(src, comp("PyPI", "gitonly", "1.0")) == set()  # GIT ranges are commits, not versions
 
