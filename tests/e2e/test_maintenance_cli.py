@@ -28,10 +28,17 @@ def synced_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         result = CliRunner().invoke(
             app,
-            ["vulndb", "sync", "--no-eol",
-             "--from", str(SHARED / "advisories" / "osv-PyPI-all.zip"),
-             "--from", str(SHARED / "advisories" / "friendsofphp-security-advisories.tar.gz"),
-             "--from", str(SHARED / "retirejs" / "jsrepository.json")],
+            [
+                "vulndb",
+                "sync",
+                "--no-eol",
+                "--from",
+                str(SHARED / "advisories" / "osv-PyPI-all.zip"),
+                "--from",
+                str(SHARED / "advisories" / "friendsofphp-security-advisories.tar.gz"),
+                "--from",
+                str(SHARED / "retirejs" / "jsrepository.json"),
+            ],
         )
     finally:
         if old is None:
@@ -65,11 +72,17 @@ def test_scan_deps_json_reports_the_demo_jquery(demo_shop: Path, synced_home: Pa
     result = CliRunner().invoke(app, ["scan", "deps", str(demo_shop), "--format", "json", "--db", sqlite_url])
     assert result.exit_code == 1, result.output  # high findings: exit 1 by default
     report = json.loads(result.stdout)
-    vulns = {f["evidence"]["component"]: f for f in report["findings"] if f["check_id"] == "maintenance.vulnerabilities"}
+    vulns = {
+        f["evidence"]["component"]: f
+        for f in report["findings"]
+        if f["check_id"] == "maintenance.vulnerabilities"
+    }
     assert {"jquery", "Django", "Jinja2"} == set(vulns)
     assert "CVE-2019-11358" in vulns["jquery"]["refs"]["cve"]
     assert vulns["jquery"]["location"].endswith("js/jquery-1.12.4.min.js")
-    ok = CliRunner().invoke(app, ["scan", "deps", str(demo_shop), "--format", "json", "--db", sqlite_url, "--fail-on", "never"])
+    ok = CliRunner().invoke(
+        app, ["scan", "deps", str(demo_shop), "--format", "json", "--db", sqlite_url, "--fail-on", "never"]
+    )
     assert ok.exit_code == 0
 
 
@@ -86,7 +99,18 @@ def test_audit_with_config_includes_maintenance(demo_shop: Path, synced_home: Pa
         "[stores.maintenance]\ninventory_host = false\n"
     )
     result = CliRunner().invoke(
-        app, ["audit", "-c", str(cfg), "--only", "maintenance", "--format", "json", "--db", f"sqlite:///{tmp_path}/a.db"]
+        app,
+        [
+            "audit",
+            "-c",
+            str(cfg),
+            "--only",
+            "maintenance",
+            "--format",
+            "json",
+            "--db",
+            f"sqlite:///{tmp_path}/a.db",
+        ],
     )
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)

@@ -25,8 +25,9 @@ EOL_DIR = SHARED / "eol"
 
 JQUERY_1_12_4_HEAD = (
     "/*! jQuery v1.12.4 | (c) jQuery Foundation | jquery.org/license */\n"
-    '!function(a,b){"object"==typeof module&&"object"==typeof module.exports?module.exports=a.document?b(a,!0)'
-    ':function(a){return b(a)}:b(a)}("undefined"!=typeof window?window:this,function(a,b){var c=[],d=a.document;'
+    '!function(a,b){"object"==typeof module&&"object"==typeof module.exports?'
+    "module.exports=a.document?b(a,!0):function(a){return b(a)}:b(a)}"
+    '("undefined"!=typeof window?window:this,function(a,b){var c=[],d=a.document;'
     'var l="1.12.4",m=function(a,b){return new m.fn.init(a,b)};m.fn=m.prototype={jquery:l,constructor:m};'
     "return m});\n"
 )
@@ -69,7 +70,7 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 @pytest.fixture
 def http_server() -> Iterator[Callable[[dict[str, Handler]], str]]:
-    """Start a loopback HTTP server routing GET/POST paths (prefix match) to handlers; returns its base URL."""
+    """Start a loopback HTTP server routing paths (prefix match) to handlers; returns its base URL."""
     servers: list[ThreadingHTTPServer] = []
 
     def start(routes: dict[str, Handler]) -> str:
@@ -82,8 +83,8 @@ def http_server() -> Iterator[Callable[[dict[str, Handler]], str]]:
                 self.send_response(404)
                 self.end_headers()
 
-            do_GET = _route  # noqa: N815
-            do_POST = _route  # noqa: N815
+            do_GET = _route
+            do_POST = _route
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -31,7 +31,9 @@ def test_vulnerability_finding_content(synced_db: Path) -> None:
     jinja = c("PyPI", "Jinja2", "2.10", "/srv/app/requirements.txt")
     jq = c("npm", "jquery", "1.12.4", "/srv/shop/js/jquery-1.12.4.min.js", (("retirejs", "jquery"),))
     found = LocalSource(synced_db).query([jinja, jq])
-    findings = {f.evidence["component"]: f for f in vulnerability_findings(found, dt.date(2026, 11, 25), "local")}
+    findings = {
+        f.evidence["component"]: f for f in vulnerability_findings(found, dt.date(2026, 11, 25), "local")
+    }
     fj = findings["Jinja2"]
     assert fj.check_id == "maintenance.vulnerabilities" and fj.location == "/srv/app/requirements.txt"
     assert set(fj.refs.pci) == {"6.3.1", "6.3.3"}
@@ -60,7 +62,9 @@ def test_patch_age_window(synced_db: Path) -> None:
     published = dt.date.fromisoformat(m.advisory.published[:10])  # type: ignore[index]
     fresh = vulnerability_findings(found, published + dt.timedelta(days=30), "local")[0]
     late = vulnerability_findings(found, published + dt.timedelta(days=31), "local")[0]
-    assert fresh.evidence["pci_6_3_3_overdue"] == [] and late.evidence["pci_6_3_3_overdue"] == ["PYSEC-2021-66"]
+    assert fresh.evidence["pci_6_3_3_overdue"] == [] and late.evidence["pci_6_3_3_overdue"] == [
+        "PYSEC-2021-66"
+    ]
     assert fresh.fingerprint == late.fingerprint  # same problem, same finding
 
 
@@ -70,10 +74,26 @@ def test_plan_orders_by_risk_and_groups_by_owner(synced_db: Path) -> None:
     comps = [
         c("npm", "jquery", "1.12.4", "/shop/js/jquery.js", (("retirejs", "jquery"),)),
         c("PyPI", "django", "3.0.0", "/shop/requirements.txt"),
-        Component("php", "7.4.33", "generic", "pkg:generic/php@7.4.33", Owner.RUNTIME, "local:php -v", "runtime", "php"),
-        Component("magento/product-community-edition", "2.3.0", "Packagist",
-                  make_purl("Packagist", "magento/product-community-edition", "2.3.0"), Owner.CORE,
-                  "/shop/composer.lock", "platform", "magento"),
+        Component(
+            "php",
+            "7.4.33",
+            "generic",
+            "pkg:generic/php@7.4.33",
+            Owner.RUNTIME,
+            "local:php -v",
+            "runtime",
+            "php",
+        ),
+        Component(
+            "magento/product-community-edition",
+            "2.3.0",
+            "Packagist",
+            make_purl("Packagist", "magento/product-community-edition", "2.3.0"),
+            Owner.CORE,
+            "/shop/composer.lock",
+            "platform",
+            "magento",
+        ),
     ]
     today = dt.date(2026, 11, 25)
     found = LocalSource(synced_db).query(comps)

@@ -44,7 +44,11 @@ def test_audit_stores_maintenance_findings_and_litmus(
     (demo_shop / "js" / "jquery-1.12.4.min.js").unlink()
     (demo_shop / "requirements.txt").write_text("Django==4.2.16\nJinja2==3.1.4\n")
     run2 = run_audit(Config(stores=(s,)), [s], db, selectors=["maintenance"])
-    open_vulns = [sf for sf in run2.findings if sf.counts_as_open and sf.finding.check_id == "maintenance.vulnerabilities"]
+    open_vulns = [
+        sf
+        for sf in run2.findings
+        if sf.counts_as_open and sf.finding.check_id == "maintenance.vulnerabilities"
+    ]
     assert open_vulns == []
     resolved = {sf.finding.evidence.get("component") for sf in run2.findings if sf.status.value == "resolved"}
     assert {"jquery", "Django", "Jinja2"} <= resolved
@@ -54,8 +58,10 @@ def test_missing_database_is_a_check_error_not_a_clean_pass(demo_shop: Path, sql
     from shopguard.db import open_database
 
     s = store(demo_shop)
-    run = run_audit(Config(stores=(s,)), [s], open_database(sqlite_url), selectors=["maintenance.vulnerabilities"])
-    ((_, check, outcome, message),) = run.executions
+    run = run_audit(
+        Config(stores=(s,)), [s], open_database(sqlite_url), selectors=["maintenance.vulnerabilities"]
+    )
+    ((_, _check, outcome, message),) = run.executions
     assert outcome == "error" and "shopguard vulndb sync" in message
     row = next(r for r in litmus(run) if r.protocol == "maintenance")
     assert row.status.value == "not_assessed"

@@ -27,8 +27,26 @@ def test_snapshot_matches_its_source_files() -> None:
     first = php["releases"][0]
     assert snap["php"]["cycles"][0]["cycle"] == str(first["releaseCycle"])
     assert snap["php"]["cycles"][0]["eol"] == first["eol"].isoformat()
-    for needed in ("php", "wordpress", "magento", "shopware", "drupal", "mysql", "mariadb", "postgresql", "nginx",
-                   "apache-http-server", "debian", "ubuntu", "rhel", "nodejs", "python", "django", "openssl", "jquery"):
+    for needed in (
+        "php",
+        "wordpress",
+        "magento",
+        "shopware",
+        "drupal",
+        "mysql",
+        "mariadb",
+        "postgresql",
+        "nginx",
+        "apache-http-server",
+        "debian",
+        "ubuntu",
+        "rhel",
+        "nodejs",
+        "python",
+        "django",
+        "openssl",
+        "jquery",
+    ):
         assert snap[needed]["cycles"], needed
 
 
@@ -45,14 +63,26 @@ def test_eol_status_known_answers() -> None:
 
 
 def comp(name: str, version: str, product: str) -> Component:
-    return Component(name, version, "generic", f"pkg:generic/{name}@{version}", Owner.RUNTIME, f"local:{name}",
-                     "runtime", product)
+    return Component(
+        name,
+        version,
+        "generic",
+        f"pkg:generic/{name}@{version}",
+        Owner.RUNTIME,
+        f"local:{name}",
+        "runtime",
+        product,
+    )
 
 
 def test_eol_findings() -> None:
     found = eol_findings(
-        [comp("php", "7.4.33", "php"), comp("php", "8.3.1", "php"), comp("php", "8.5.9", "php"),
-         comp("python", "3.11.16", "python")],
+        [
+            comp("php", "7.4.33", "php"),
+            comp("php", "8.3.1", "php"),
+            comp("php", "8.5.9", "php"),
+            comp("python", "3.11.16", "python"),
+        ],
         TODAY,
     )
     by = {(f.location, f.key.rsplit(":", 1)[-1]): f for f in found}
@@ -78,10 +108,18 @@ def api_answer(product: str) -> bytes:
 
     out = []
     for r in doc["releases"]:
-        out.append({"cycle": str(r["releaseCycle"]), "releaseDate": v(r.get("releaseDate")), "eol": v(r.get("eol")),
-                    "latest": r.get("latest"), "latestReleaseDate": v(r.get("latestReleaseDate")),
-                    "lts": r.get("lts", False), "support": v(r.get("eoas", r.get("eol"))),
-                    "extendedSupport": v(r.get("eoes", False))})
+        out.append(
+            {
+                "cycle": str(r["releaseCycle"]),
+                "releaseDate": v(r.get("releaseDate")),
+                "eol": v(r.get("eol")),
+                "latest": r.get("latest"),
+                "latestReleaseDate": v(r.get("latestReleaseDate")),
+                "lts": r.get("lts", False),
+                "support": v(r.get("eoas", r.get("eol"))),
+                "extendedSupport": v(r.get("eoes", False)),
+            }
+        )
     return json.dumps(out).encode()
 
 

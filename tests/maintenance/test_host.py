@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from shopguard.maintenance.inventory.host import DirectoryHost, LocalHost, parse_os_release, parse_rpm_qa, scan_host
+from shopguard.maintenance.inventory.host import (
+    DirectoryHost,
+    LocalHost,
+    parse_os_release,
+    parse_rpm_qa,
+    scan_host,
+)
 
 
 def test_local_host_os_packages_and_runtimes() -> None:
@@ -18,13 +24,17 @@ def test_local_host_os_packages_and_runtimes() -> None:
     assert os_comp.name == info["ID"] and os_comp.version.startswith(info["VERSION_ID"])
     assert os_comp.eol_product == "debian"
     pkgs = {c.name: c for c in by_kind["os-package"]}
-    dpkg = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "nginx"], capture_output=True, text=True, check=True)
+    dpkg = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "nginx"], capture_output=True, text=True, check=True
+    )
     assert pkgs["nginx"].version == dpkg.stdout
     assert pkgs["nginx"].purl.startswith(f"pkg:deb/debian/nginx@{dpkg.stdout.replace('+', '%2B')}")
     runtimes = {c.name: c for c in by_kind["runtime"]}
     # nginx -v and php -v agree with the Debian package versions (1.22.1-9+deb12u1 -> 1.22.1)
     assert dpkg.stdout.startswith(runtimes["nginx"].version)
-    php_pkg = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "php-cli"], capture_output=True, text=True, check=True)
+    php_pkg = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "php-cli"], capture_output=True, text=True, check=True
+    )
     assert runtimes["php"].eol_product == "php"
     assert runtimes["php"].version.rsplit(".", 1)[0] in php_pkg.stdout  # php-cli 2:8.2+93 -> 8.2.x
     assert runtimes["python"].version.startswith("3.")
@@ -76,7 +86,10 @@ def test_directory_host_reads_an_ubuntu_root(tmp_path: Path) -> None:
 def test_rpm_query_output() -> None:
     text = "openssl-libs\t1:3.0.7-25.el9_3\tx86_64\nbash\t0:5.1.8-6.el9\tx86_64\nbroken line\n"
     comps = parse_rpm_qa(text, "rocky", "web1:rpm -qa")
-    assert [(c.name, c.version) for c in comps] == [("openssl-libs", "1:3.0.7-25.el9_3"), ("bash", "5.1.8-6.el9")]
+    assert [(c.name, c.version) for c in comps] == [
+        ("openssl-libs", "1:3.0.7-25.el9_3"),
+        ("bash", "5.1.8-6.el9"),
+    ]
     assert comps[0].purl == "pkg:rpm/rocky/openssl-libs@3.0.7-25.el9_3?arch=x86_64&epoch=1"
 
 

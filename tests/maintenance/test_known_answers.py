@@ -10,7 +10,9 @@ from shopguard.maintenance.sources.local import LocalSource
 
 
 def comp(eco: str, name: str, version: str, keys: tuple[tuple[str, str], ...] = ()) -> Component:
-    return Component(name, version, eco, make_purl(eco, name, version), Owner.LIBRARY, "test", match_keys=keys)
+    return Component(
+        name, version, eco, make_purl(eco, name, version), Owner.LIBRARY, "test", match_keys=keys
+    )
 
 
 def test_old_django_matches_its_advisories(synced_db: Path) -> None:

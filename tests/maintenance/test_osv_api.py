@@ -69,7 +69,10 @@ def osv_server(http_server: Callable[..., str], calls: list[str]) -> str:
                 r["id"]
                 for r in by_name.get(name, [])
                 if not r.get("withdrawn")
-                and any(norm(a["package"]["name"]) == name and listed(version, a.get("versions", [])) for a in r["affected"])
+                and any(
+                    norm(a["package"]["name"]) == name and listed(version, a.get("versions", []))
+                    for a in r["affected"]
+                )
             )
             start = int(q.get("page_token") or 0)
             page = ids[start : start + PAGE]
@@ -91,7 +94,9 @@ def osv_server(http_server: Callable[..., str], calls: list[str]) -> str:
 
 
 def comp(name: str, version: str) -> Component:
-    return Component(name, version, "PyPI", make_purl("PyPI", name, version), Owner.LIBRARY, "requirements.txt")
+    return Component(
+        name, version, "PyPI", make_purl("PyPI", name, version), Owner.LIBRARY, "requirements.txt"
+    )
 
 
 def test_online_source_agrees_with_local(http_server: Callable[..., str], synced_db: Path) -> None:
@@ -106,7 +111,9 @@ def test_online_source_agrees_with_local(http_server: Callable[..., str], synced
         assert smallest_fix(c, online[c]) == smallest_fix(c, local[c])
     assert smallest_fix(batch[0], online[batch[0]]) == "3.1.12"
     assert calls.count("querybatch") >= 4  # Django's 10 advisories came back in pages of 3
-    assert len([c for c in calls if c != "querybatch"]) == len(set(calls) - {"querybatch"})  # each record fetched once
+    assert len([c for c in calls if c != "querybatch"]) == len(
+        set(calls) - {"querybatch"}
+    )  # each record fetched once
     assert all(m.advisory.source == "osv-api" for ms in online.values() for m in ms)
 
 

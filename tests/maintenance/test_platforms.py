@@ -30,14 +30,30 @@ defined( 'ABSPATH' ) || exit;
 
 
 def make_wordpress(root: Path) -> None:
-    write(root, "wp-includes/version.php", "<?php\n/**\n * WordPress Version\n */\n$wp_version = '6.4.3';\n$wp_db_version = 56657;\n")
+    write(
+        root,
+        "wp-includes/version.php",
+        "<?php\n/**\n * WordPress Version\n */\n$wp_version = '6.4.3';\n$wp_db_version = 56657;\n",
+    )
     write(root, "wp-content/plugins/woocommerce/woocommerce.php", WOO_HEADER)
     write(root, "wp-content/plugins/woocommerce/includes/class-wc.php", "<?php // no header here\n")
     # a plugin whose only version is in readme.txt
-    write(root, "wp-content/plugins/contact-form-7/wp-contact-form-7.php", "<?php\n/*\nPlugin Name: Contact Form 7\n*/\n")
-    write(root, "wp-content/plugins/contact-form-7/readme.txt", "=== Contact Form 7 ===\nStable tag: 5.3.1\nLicense: GPLv2\n")
+    write(
+        root,
+        "wp-content/plugins/contact-form-7/wp-contact-form-7.php",
+        "<?php\n/*\nPlugin Name: Contact Form 7\n*/\n",
+    )
+    write(
+        root,
+        "wp-content/plugins/contact-form-7/readme.txt",
+        "=== Contact Form 7 ===\nStable tag: 5.3.1\nLicense: GPLv2\n",
+    )
     # a header written in Latin-1 by an old editor
-    write(root, "wp-content/plugins/caf\u00e9/cafe.php", "<?php\n/*\nPlugin Name: Caf\xe9 Men\xfc\nVersion: 1.2\n*/\n".encode("latin-1"))
+    write(
+        root,
+        "wp-content/plugins/caf\u00e9/cafe.php",
+        "<?php\n/*\nPlugin Name: Caf\xe9 Men\xfc\nVersion: 1.2\n*/\n".encode("latin-1"),
+    )
     write(root, "wp-content/themes/storefront/style.css", "/*\nTheme Name: Storefront\nVersion: 4.5.0\n*/\n")
     write(root, "wp-content/plugins/empty-folder/.keep", "")
 
@@ -67,11 +83,17 @@ def test_wp_header_reads_like_get_file_data() -> None:
 
 def test_prestashop_opencart_drupal_oscar(tmp_path: Path) -> None:
     write(tmp_path, "ps/config/settings.inc.php", "<?php\ndefine('_PS_VERSION_', '1.6.1.24');\n")
-    write(tmp_path, "ps8/src/Core/Version.php", "<?php\nnamespace PrestaShop\\PrestaShop\\Core;\nclass Version {\n    const VERSION = '8.1.2';\n}\n")
+    write(
+        tmp_path,
+        "ps8/src/Core/Version.php",
+        "<?php\nnamespace PrestaShop\\PrestaShop\\Core;\nclass Version {\n    const VERSION = '8.1.2';\n}\n",
+    )
     write(tmp_path, "oc/index.php", "<?php\n// Version\ndefine('VERSION', '3.0.3.8');\n")
     write(tmp_path, "oc/catalog/controller/common/home.php", "<?php\n")
     write(tmp_path, "dr/core/lib/Drupal.php", "<?php\nclass Drupal {\n  const VERSION = '9.5.11';\n}\n")
-    write(tmp_path, "py/venv/lib/python3.11/site-packages/oscar/__init__.py", "VERSION = (3, 2, 4, 'final')\n")
+    write(
+        tmp_path, "py/venv/lib/python3.11/site-packages/oscar/__init__.py", "VERSION = (3, 2, 4, 'final')\n"
+    )
     write(tmp_path, "mg/app/etc/env.php", "<?php return [];\n")
     found = {}
     for sub in ("ps", "ps8", "oc", "dr", "py", "mg"):

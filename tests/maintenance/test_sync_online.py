@@ -52,8 +52,20 @@ def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., 
     )
     result = CliRunner().invoke(
         app,
-        ["vulndb", "sync", "--osv-url", f"{base}/osv", "--ecosystems", "PyPI", "--friendsofphp-url", f"{base}/fop.tar.gz",
-         "--retire-url", f"{base}/retire.json", "--eol-url", f"{base}/api"],
+        [
+            "vulndb",
+            "sync",
+            "--osv-url",
+            f"{base}/osv",
+            "--ecosystems",
+            "PyPI",
+            "--friendsofphp-url",
+            f"{base}/fop.tar.gz",
+            "--retire-url",
+            f"{base}/retire.json",
+            "--eol-url",
+            f"{base}/api",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "osv-zip:osv-PyPI.zip: 2661 advisories" in result.output
@@ -76,7 +88,9 @@ def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., 
 def test_sync_download_failure_keeps_previous(http_server: Callable[..., str], synced_home: Path) -> None:
     before = (synced_home / "vulndb.sqlite").read_bytes()
     base = http_server({})  # every URL answers 404
-    result = CliRunner().invoke(app, ["vulndb", "sync", "--osv-url", base, "--ecosystems", "PyPI", "--no-eol"])
+    result = CliRunner().invoke(
+        app, ["vulndb", "sync", "--osv-url", base, "--ecosystems", "PyPI", "--no-eol"]
+    )
     assert result.exit_code == 3
     assert "HTTP 404" in result.output and "previous database" in result.output
     assert (synced_home / "vulndb.sqlite").read_bytes() == before

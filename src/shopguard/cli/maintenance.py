@@ -21,7 +21,9 @@ from shopguard.maintenance.model import Inventory
 vulndb_app = typer.Typer(help="The local vulnerability and end-of-life database.", no_args_is_help=True)
 maintenance_app = typer.Typer(help="Keeping the shop's software up to date.", no_args_is_help=True)
 
-PATHS_ARG = typer.Argument(None, help="Web roots, project folders or lockfiles (default: the store's web roots).")
+PATHS_ARG = typer.Argument(
+    None, help="Web roots, project folders or lockfiles (default: the store's web roots)."
+)
 HOST_OPTION = typer.Option(False, "--host", help="Also list this machine's OS, packages and server software.")
 STORE_OPTION = typer.Option(None, "--store", "-s", help="Use this store's web roots from the config.")
 ONLINE_OPTION = typer.Option(False, "--online", help="Ask the OSV API instead of the local database.")
@@ -94,7 +96,9 @@ def inventory_cmd(
             indent=2,
         )
     else:
-        table = Table("component", "version", "kind", "owner", "purl", "found in", title=f"{len(comps)} components")
+        table = Table(
+            "component", "version", "kind", "owner", "purl", "found in", title=f"{len(comps)} components"
+        )
         for c in comps:
             table.add_row(c.name, c.version or "?", c.kind, c.owner.value, c.purl, c.location)
         if output is None:
@@ -112,21 +116,25 @@ def inventory_cmd(
 
 def sync_cmd(
     sources: list[Path] | None = typer.Option(
-        None, "--from", help="Import this file instead of downloading: an OSV all.zip, a FriendsOfPHP "
-        "tar.gz or folder, or a retire.js jsrepository.json (repeatable)."
+        None,
+        "--from",
+        help="Import this file instead of downloading: an OSV all.zip, a FriendsOfPHP "
+        "tar.gz or folder, or a retire.js jsrepository.json (repeatable).",
     ),
     osv_url: str = typer.Option("https://osv-vulnerabilities.storage.googleapis.com", "--osv-url"),
     ecosystems: str = typer.Option("PyPI,npm,Packagist", "--ecosystems", help="OSV exports to download."),
     friendsofphp_url: str = typer.Option(
-        "https://github.com/FriendsOfPHP/security-advisories/archive/refs/heads/master.tar.gz", "--friendsofphp-url"
+        "https://github.com/FriendsOfPHP/security-advisories/archive/refs/heads/master.tar.gz",
+        "--friendsofphp-url",
     ),
     retire_url: str = typer.Option(
-        "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository-v4.json", "--retire-url"
+        "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository-v4.json",
+        "--retire-url",
     ),
     eol_url: str = typer.Option("https://endoflife.date/api", "--eol-url", help="endoflife.date API base."),
     no_eol: bool = typer.Option(False, "--no-eol", help="Do not refresh end-of-life data."),
 ) -> None:
-    """Download (or import with --from) advisories and end-of-life data; swap the database in when complete."""
+    """Download (or import with --from) advisories and end-of-life data; swap the database in when done."""
     from shopguard.maintenance.vulndb.sync import SyncError, sync
 
     for s in sources or ():
@@ -146,7 +154,9 @@ def sync_cmd(
     except SyncError as exc:
         fail(f"{exc}; the previous database (if any) is unchanged", ExitCode.RUN_FAILED)
     for name, st in report.stats.items():
-        typer.echo(f"{name}: {st.advisories} advisories, {st.affected} affected packages, {st.skipped} skipped")
+        typer.echo(
+            f"{name}: {st.advisories} advisories, {st.affected} affected packages, {st.skipped} skipped"
+        )
         for w in st.warnings[:10]:
             err_console.print(f"warning: {w}", markup=False, highlight=False)
     if not no_eol:
@@ -210,7 +220,12 @@ def plan_cmd(
         table = Table("#", "component", "now", "upgrade to", "why", "how", title=title, title_justify="left")
         for n, item in rows:
             table.add_row(
-                str(n), item.component, item.version, item.target or "newest", "\n".join(item.reasons), item.command
+                str(n),
+                item.component,
+                item.version,
+                item.target or "newest",
+                "\n".join(item.reasons),
+                item.command,
             )
         console.print(table)
 
@@ -221,7 +236,9 @@ def scan_deps(
     online: bool = ONLINE_OPTION,
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, sarif or html."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 at or above: critical/high/medium/low/info/never."),
+    fail_on: str = typer.Option(
+        "high", "--fail-on", help="Exit 1 at or above: critical/high/medium/low/info/never."
+    ),
     db: str | None = DB_OPTION,
 ) -> None:
     """Known vulnerabilities and end-of-life software in these folders (stored like an audit)."""

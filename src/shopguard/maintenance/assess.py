@@ -47,7 +47,9 @@ def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date
                 "id": m.advisory.id,
                 "aliases": [i for i in m.ids if i != m.advisory.id],
                 "severity": sev.value,
-                "severity_source": "cvss" if m.advisory.score is not None else ("label" if m.advisory.severity else "unscored"),
+                "severity_source": "cvss"
+                if m.advisory.score is not None
+                else ("label" if m.advisory.severity else "unscored"),
                 "cvss_score": m.advisory.score,
                 "published": m.advisory.published,
                 "age_days": age,
@@ -74,12 +76,14 @@ def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date
             f"{', '.join(overdue[:5])} {'are' if len(overdue) > 1 else 'is'} older than that."
         )
     if any(a["severity_source"] == "unscored" for a in advisories):
-        detail += "\nAdvisories without a CVSS score or severity label are treated as high until you review them."
+        detail += (
+            "\nAdvisories without a CVSS score or severity label are treated as high until you review them."
+        )
     command = upgrade_command(c, fix)
     remediation = (
         f"Upgrade {c.name} to {fix} or later (the smallest version that fixes all of these): {command}"
         if fix
-        else f"No single fixed version is known for all of these advisories; upgrade to the newest release of "
+        else "No single fixed version is known for all of these advisories; upgrade to the newest release of "
         f"{c.name} and re-run the scan, or remove it if you do not use it: {upgrade_command(c, None)}"
     )
     ids = sorted({i for m in matches for i in m.ids})
@@ -156,13 +160,21 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                     ),
                     remediation=f"Plan the move to a supported release line (newest is {st.latest_cycle}): "
                     + upgrade_command(c, st.latest_cycle),
-                    evidence={**base_ev, "target": st.latest_cycle, "command": upgrade_command(c, st.latest_cycle)},
+                    evidence={
+                        **base_ev,
+                        "target": st.latest_cycle,
+                        "command": upgrade_command(c, st.latest_cycle),
+                    },
                     refs=Refs(pci=("6.3.3", "12.3.4")),
                     key=f"{key_base}:eol",
                 )
             )
             continue
-        ends = [(d, what) for d, what in ((st.support_end, "active support"), (st.eol_date, "security support")) if d]
+        ends = [
+            (d, what)
+            for d, what in ((st.support_end, "active support"), (st.eol_date, "security support"))
+            if d
+        ]
         soon = [(d, what) for d, what in ends if 0 <= (d - today).days <= SUPPORT_WARNING_DAYS]
         if soon:
             d, what = min(soon)
@@ -172,10 +184,17 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                     severity=Severity.LOW,
                     title=f"{c.name} {c.version}: {what} for release line {st.cycle} ends on {d.isoformat()}",
                     location=c.location,
-                    detail=f"In {(d - today).days} days release line {st.cycle} stops getting {what.split()[0]} fixes.",
-                    remediation=f"Schedule the upgrade to release line {st.latest_cycle} before {d.isoformat()}: "
-                    + upgrade_command(c, st.latest_cycle),
-                    evidence={**base_ev, "target": st.latest_cycle, "command": upgrade_command(c, st.latest_cycle)},
+                    detail=(
+                        f"In {(d - today).days} days release line {st.cycle} stops getting "
+                        f"{what.split()[0]} fixes."
+                    ),
+                    remediation=f"Schedule the upgrade to release line {st.latest_cycle} "
+                    f"before {d.isoformat()}: " + upgrade_command(c, st.latest_cycle),
+                    evidence={
+                        **base_ev,
+                        "target": st.latest_cycle,
+                        "command": upgrade_command(c, st.latest_cycle),
+                    },
                     refs=Refs(pci=("12.3.4",)),
                     key=f"{key_base}:support-ending",
                 )
@@ -185,9 +204,11 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                 Finding(
                     check_id=EOL_CHECK,
                     severity=Severity.MEDIUM,
-                    title=f"{c.name} {c.version} is not the latest patch of its release line: move to {st.latest}",
+                    title=f"{c.name} {c.version} is not the latest patch of its release line: "
+                    f"move to {st.latest}",
                     location=c.location,
-                    detail=f"Release line {st.cycle} has newer patch releases; patches usually carry security fixes.",
+                    detail=f"Release line {st.cycle} has newer patch releases; patches usually carry "
+                    "security fixes.",
                     remediation=upgrade_command(c, st.latest),
                     evidence={**base_ev, "target": st.latest, "command": upgrade_command(c, st.latest)},
                     refs=Refs(pci=("6.3.3",)),

@@ -10,11 +10,21 @@ def upgrade_command(c: Component, target: str | None) -> str:
     t = target or "the latest release"
     loc = c.location
     if c.kind == "js-file":
-        return f"replace {loc} with {c.name} {t} (download it from npm: npm pack {c.name}@{target or 'latest'})"
+        return (
+            f"replace {loc} with {c.name} {t} (download it from npm: npm pack {c.name}@{target or 'latest'})"
+        )
     if c.ecosystem == "Packagist":
         if c.name.startswith("magento/product-"):
-            return f"composer require-commerce {c.name} {target or ''} --no-update && composer update".replace("  ", " ")
-        return f"composer require {c.name}:^{target} --update-with-dependencies" if target else f"composer update {c.name}"
+            return (
+                f"composer require-commerce {c.name} {target or ''} --no-update && composer update".replace(
+                    "  ", " "
+                )
+            )
+        return (
+            f"composer require {c.name}:^{target} --update-with-dependencies"
+            if target
+            else f"composer update {c.name}"
+        )
     if c.ecosystem == "npm":
         return f"npm install {c.name}@{target}" if target else f"npm update {c.name}"
     if c.ecosystem == "PyPI":
@@ -24,7 +34,11 @@ def upgrade_command(c: Component, target: str | None) -> str:
             return f"uv lock --upgrade-package {c.name}" + (f"=={target}" if target else "")
         if loc.endswith("Pipfile.lock"):
             return f"pipenv install {c.name}=={target}" if target else f"pipenv update {c.name}"
-        return f"pip install '{c.name}=={target}' and pin it in {loc.rsplit('/', 1)[-1]}" if target else f"pip install -U {c.name}"
+        return (
+            f"pip install '{c.name}=={target}' and pin it in {loc.rsplit('/', 1)[-1]}"
+            if target
+            else f"pip install -U {c.name}"
+        )
     if c.kind == "os-package":
         if c.ecosystem.startswith(("Debian", "Ubuntu")):
             return f"apt-get install --only-upgrade {c.name}"

@@ -30,7 +30,9 @@ def _load(path: str | None) -> dict[str, Any]:
     if path and Path(path).exists():
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     else:
-        data = json.loads(resources.files("shopguard.data").joinpath("eol/eol.json").read_text(encoding="utf-8"))
+        data = json.loads(
+            resources.files("shopguard.data").joinpath("eol/eol.json").read_text(encoding="utf-8")
+        )
     return dict(data["products"])
 
 
@@ -81,9 +83,9 @@ def _cycle_for(version: str, cycles: list[dict[str, Any]]) -> dict[str, Any] | N
     best = None
     for c in cycles:
         name = str(c["cycle"])
-        if v == name or v.startswith(name + ".") or v.startswith(name + "-") or v.startswith(name + "p"):
-            if best is None or len(name) > len(str(best["cycle"])):
-                best = c
+        same_line = v == name or v.startswith((name + ".", name + "-", name + "p"))
+        if same_line and (best is None or len(name) > len(str(best["cycle"]))):
+            best = c
     return best
 
 
@@ -95,7 +97,9 @@ def _newer_or_equal(version: str, latest: str, product: str) -> bool:
         return version == latest
 
 
-def eol_status(product: str, version: str, today: dt.date | None = None, *, path: Path | None = None) -> EolStatus | None:
+def eol_status(
+    product: str, version: str, today: dt.date | None = None, *, path: Path | None = None
+) -> EolStatus | None:
     """Support status of ``product`` at ``version`` on ``today``; None if the product or cycle is unknown.
 
     ``product`` is an endoflife.date id (``php``, ``wordpress``, ``nginx``, ``debian`` ...).

@@ -36,11 +36,11 @@ def _in_interval(scheme: str, v: object, iv: Interval) -> bool:
     sc = iv.scheme or scheme
     if iv.lo is not None:
         lo = parse(sc, iv.lo)
-        if v < lo or (not iv.lo_incl and v == lo):  # type: ignore[operator]
+        if v < lo or (not iv.lo_incl and v == lo):
             return False
     if iv.hi is not None:
         hi = parse(sc, iv.hi)
-        if v > hi or (not iv.hi_incl and v == hi):  # type: ignore[operator]
+        if v > hi or (not iv.hi_incl and v == hi):
             return False
     return True
 

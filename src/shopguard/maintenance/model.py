@@ -40,7 +40,8 @@ class Component:
     location: str
     """The file (or ``host:...``) the version was read from."""
     kind: str = "library"
-    """Finer type: ``platform``, ``plugin``, ``theme``, ``library``, ``js-file``, ``os-package``, ``runtime``, ``os``."""
+    """Finer type: ``platform``, ``plugin``, ``theme``, ``library``, ``js-file``, ``os-package``,
+    ``runtime``, ``os``."""
     eol_product: str = ""
     """endoflife.date product id when this component has release cycles there (``php``, ``wordpress``)."""
     match_keys: tuple[tuple[str, str], ...] = ()
@@ -117,7 +118,12 @@ def normalise_name(ecosystem: str, name: str) -> str:
 
 
 def make_purl(
-    ecosystem: str, name: str, version: str, *, namespace: str | None = None, qualifiers: dict[str, str] | None = None
+    ecosystem: str,
+    name: str,
+    version: str,
+    *,
+    namespace: str | None = None,
+    qualifiers: dict[str, str] | None = None,
 ) -> str:
     """Build a Package URL for a component of an ecosystem."""
     ptype = _PURL_TYPES.get(ecosystem, "generic")

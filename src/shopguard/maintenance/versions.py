@@ -20,7 +20,19 @@ class BadVersion(ValueError):
     """A version string the ecosystem's rules cannot read."""
 
 
-_STABILITY = {"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "rc": 3, "": 4, "stable": 4, "patch": 5, "p": 5, "pl": 5}
+_STABILITY = {
+    "dev": 0,
+    "alpha": 1,
+    "a": 1,
+    "beta": 2,
+    "b": 2,
+    "rc": 3,
+    "": 4,
+    "stable": 4,
+    "patch": 5,
+    "p": 5,
+    "pl": 5,
+}
 _COMPOSER_RE = re.compile(
     r"^v?(\d+(?:\.\d+){0,3})(?:[.\-_+]?(dev|stable|alpha|beta|rc|patch|pl|a|b|p)[.\-]?(\d+)?)?(?:[-+].*)?$",
     re.IGNORECASE,

@@ -13,7 +13,18 @@ from shopguard.maintenance.inventory.textio import MAX_LOCKFILE_BYTES, ReadProbl
 from shopguard.maintenance.model import Inventory
 from shopguard.maintenance.vulndb.retirejs import Detector
 
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "site-packages", "var", "cache"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "site-packages",
+    "var",
+    "cache",
+}
 """Not walked for lockfiles and shipped JS: package managers' own trees and caches
 (their contents are described by the lockfile next to them)."""
 
@@ -42,7 +53,9 @@ def read_lockfile(path: Path, inv: Inventory, limit: int = MAX_LOCKFILE_BYTES) -
         inv.warn(str(path), f"{len(notes) - 20} more entries could not be checked")
 
 
-def scan_paths(roots: Iterable[Path], detector: Detector | None, *, lockfile_limit: int = MAX_LOCKFILE_BYTES) -> Inventory:
+def scan_paths(
+    roots: Iterable[Path], detector: Detector | None, *, lockfile_limit: int = MAX_LOCKFILE_BYTES
+) -> Inventory:
     inv = Inventory()
     for root in roots:
         root = Path(root)
@@ -66,7 +79,9 @@ def _scan_root(root: Path, detector: Detector | None, inv: Inventory, lockfile_l
             inv.warn(str(root), f"{det.__name__}: cannot read: {exc}")
     platforms.magento_without_lock(root, inv)
     seen = 0
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: inv.warn(str(e.filename), e.strerror)):
+    for dirpath, dirnames, filenames in os.walk(
+        root, onerror=lambda e: inv.warn(str(e.filename), e.strerror or str(e))
+    ):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for fn in sorted(filenames):
             seen += 1
@@ -79,4 +94,6 @@ def _scan_root(root: Path, detector: Detector | None, inv: Inventory, lockfile_l
             elif detector is not None and fn.endswith(".js"):
                 scan_js(p, detector, inv)
     if detector is None:
-        inv.warn(str(root), "JavaScript files not checked: no retire.js repository (run `shopguard vulndb sync`)")
+        inv.warn(
+            str(root), "JavaScript files not checked: no retire.js repository (run `shopguard vulndb sync`)"
+        )

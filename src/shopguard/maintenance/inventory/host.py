@@ -159,11 +159,24 @@ def parse_dpkg_status(text: str, distro: str, release: str, loc: str) -> list[Co
             name,
             version,
             namespace=distro or "debian",
-            qualifiers={k: v for k, v in (("arch", fields.get("Architecture", "")), ("distro", f"{distro}-{release}")) if v},
+            qualifiers={
+                k: v
+                for k, v in (("arch", fields.get("Architecture", "")), ("distro", f"{distro}-{release}"))
+                if v
+            },
         )
         out.append(
-            Component(name, version, osv_eco, purl, Owner.OS, loc, "os-package", "",
-                      match_keys=((osv_eco, source),) if source != name else ())
+            Component(
+                name,
+                version,
+                osv_eco,
+                purl,
+                Owner.OS,
+                loc,
+                "os-package",
+                "",
+                match_keys=((osv_eco, source),) if source != name else (),
+            )
         )
     return out
 
@@ -178,8 +191,13 @@ def parse_rpm_qa(text: str, distro: str, loc: str) -> list[Component]:
         name, evr, arch = parts
         epoch, _, vr = evr.partition(":")
         version = vr if epoch in ("0", "") else evr
-        purl = make_purl("Red Hat", name, vr, namespace=distro or "redhat",
-                         qualifiers={"arch": arch, "epoch": epoch} if epoch not in ("0", "") else {"arch": arch})
+        purl = make_purl(
+            "Red Hat",
+            name,
+            vr,
+            namespace=distro or "redhat",
+            qualifiers={"arch": arch, "epoch": epoch} if epoch not in ("0", "") else {"arch": arch},
+        )
         out.append(Component(name, version, "Red Hat", purl, Owner.OS, loc, "os-package", ""))
     return out
 
@@ -188,10 +206,15 @@ def os_packages(host: HostReader, info: dict[str, str], inv: Inventory) -> None:
     distro, release = info.get("ID", ""), info.get("VERSION_ID", "")
     status = host.read_file("/var/lib/dpkg/status")
     if status is not None:
-        inv.add(parse_dpkg_status(status.decode("utf-8", errors="replace"), distro, release,
-                                  f"{host.name}:/var/lib/dpkg/status"))
+        inv.add(
+            parse_dpkg_status(
+                status.decode("utf-8", errors="replace"), distro, release, f"{host.name}:/var/lib/dpkg/status"
+            )
+        )
         return
-    res = host.run(["rpm", "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n"], timeout=60)
+    res = host.run(
+        ["rpm", "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n"], timeout=60
+    )
     if res is not None and res.returncode == 0:
         inv.add(parse_rpm_qa(res.output, distro, f"{host.name}:rpm -qa"))
         return
@@ -209,10 +232,25 @@ class Runtime:
 RUNTIMES = (
     Runtime("php", "php", (("php", "-v"), ("php-fpm", "-v")), r"PHP (\d+\.\d+\.\d+)"),
     Runtime("nginx", "nginx", (("nginx", "-v"),), r"nginx/(\d+\.\d+\.\d+)"),
-    Runtime("apache-http-server", "apache-http-server", (("apache2", "-v"), ("httpd", "-v")), r"Apache/(\d+\.\d+\.\d+)"),
-    Runtime("mariadb", "mariadb", (("mariadbd", "--version"), ("mariadb", "--version")), r"(\d+\.\d+\.\d+)-MariaDB"),
+    Runtime(
+        "apache-http-server",
+        "apache-http-server",
+        (("apache2", "-v"), ("httpd", "-v")),
+        r"Apache/(\d+\.\d+\.\d+)",
+    ),
+    Runtime(
+        "mariadb",
+        "mariadb",
+        (("mariadbd", "--version"), ("mariadb", "--version")),
+        r"(\d+\.\d+\.\d+)-MariaDB",
+    ),
     Runtime("mysql", "mysql", (("mysqld", "--version"),), r"Ver (\d+\.\d+\.\d+)(?!.*MariaDB)"),
-    Runtime("postgresql", "postgresql", (("postgres", "--version"), ("psql", "--version")), r"\(PostgreSQL\) (\d+(?:\.\d+)+)"),
+    Runtime(
+        "postgresql",
+        "postgresql",
+        (("postgres", "--version"), ("psql", "--version")),
+        r"\(PostgreSQL\) (\d+(?:\.\d+)+)",
+    ),
     Runtime("redis", "redis", (("redis-server", "--version"),), r"v=(\d+\.\d+\.\d+)"),
     Runtime("nodejs", "nodejs", (("node", "--version"),), r"v(\d+\.\d+\.\d+)"),
     Runtime("python", "python", (("python3", "--version"),), r"Python (\d+\.\d+\.\d+)"),

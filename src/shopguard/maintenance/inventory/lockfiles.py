@@ -48,7 +48,9 @@ def _json(text: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         hint = " (the file ends abruptly: it looks truncated)" if text.rstrip()[-1:] not in ("}", "]") else ""
-        raise LockfileError(f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}; expected {what}") from None
+        raise LockfileError(
+            f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}; expected {what}"
+        ) from None
 
 
 def composer_lock(text: str, loc: str) -> Parsed:
@@ -63,7 +65,9 @@ def composer_lock(text: str, loc: str) -> Parsed:
                 continue
             version = str(pkg.get("version") or "")
             if version.startswith("dev-") or not version:
-                notes.append(f"{pkg['name']}: version {version or '(none)'} is a branch, not a release; not checked")
+                notes.append(
+                    f"{pkg['name']}: version {version or '(none)'} is a branch, not a release; not checked"
+                )
                 version = ""
             out.append(_comp("Packagist", pkg["name"], version.removeprefix("v"), loc, direct=direct))
     return out, notes
@@ -153,7 +157,7 @@ def pnpm_lock(text: str, loc: str) -> Parsed:
     if not re.match(r"^[5-9](\.\d+)?$", lv):
         notes.append(f"lockfileVersion {lv} is not one ShopGuard knows (5-9); read it anyway")
     out = []
-    for key in (data.get("packages") or {}).keys():
+    for key in data.get("packages") or {}:
         m = _PNPM_KEY.match(str(key))
         if not m:
             notes.append(f"package key {key!r} not understood; skipped")

@@ -14,7 +14,9 @@ from shopguard.maintenance.inventory.textio import ReadProblem, read_head
 from shopguard.maintenance.model import Component, Inventory, Owner, make_purl
 
 
-def _generic(name: str, version: str, loc: Path, *, owner: Owner, kind: str, eol: str = "", ns: str | None = None) -> Component:
+def _generic(
+    name: str, version: str, loc: Path, *, owner: Owner, kind: str, eol: str = "", ns: str | None = None
+) -> Component:
     return Component(
         name=name,
         version=version,
@@ -136,8 +138,16 @@ def drupal_file(root: Path, inv: Inventory) -> bool:
     v = _php_assign(_read(f, inv) or "", r"const\s+VERSION\s*=\s*'([^']+)'")
     if not v:
         inv.warn(str(f), "no VERSION constant; Drupal version unknown")
-    comp = Component("drupal/core", v or "", "Packagist", make_purl("Packagist", "drupal/core", v or ""),
-                     Owner.CORE, str(f), "platform", "drupal")
+    comp = Component(
+        "drupal/core",
+        v or "",
+        "Packagist",
+        make_purl("Packagist", "drupal/core", v or ""),
+        Owner.CORE,
+        str(f),
+        "platform",
+        "drupal",
+    )
     inv.add([comp])
     return True
 
@@ -152,15 +162,29 @@ def django_oscar_installed(root: Path, inv: Inventory) -> bool:
         parts = [p.strip().strip("'\"") for p in m.group(1).split(",") if p.strip()]
         nums = [p for p in parts[:3] if p.isdigit()]
         version = ".".join(nums)
-        inv.add([Component("django-oscar", version, "PyPI", make_purl("PyPI", "django-oscar", version),
-                           Owner.CORE, str(init), "platform", "")])
+        inv.add(
+            [
+                Component(
+                    "django-oscar",
+                    version,
+                    "PyPI",
+                    make_purl("PyPI", "django-oscar", version),
+                    Owner.CORE,
+                    str(init),
+                    "platform",
+                    "",
+                )
+            ]
+        )
         found = True
     return found
 
 
 def magento_without_lock(root: Path, inv: Inventory) -> None:
     if (root / "app" / "etc" / "env.php").is_file() and not (root / "composer.lock").is_file():
-        inv.warn(str(root), "looks like Magento 2 (app/etc/env.php) but has no composer.lock; version unknown")
+        inv.warn(
+            str(root), "looks like Magento 2 (app/etc/env.php) but has no composer.lock; version unknown"
+        )
 
 
 DETECTORS = (wordpress, prestashop, opencart, drupal_file, django_oscar_installed)

@@ -30,7 +30,8 @@ def read_text(path: Path, limit: int = MAX_LOCKFILE_BYTES) -> tuple[str, str]:
         size = path.stat().st_size
         if size > limit:
             raise ReadProblem(
-                f"{size / 1048576:.1f} MB is larger than the {limit // 1048576} MB limit for one lockfile; skipped"
+                f"{size / 1048576:.1f} MB is larger than the {limit // 1048576} MB limit "
+                "for one lockfile; skipped"
             )
         raw = path.read_bytes()
     except OSError as exc:

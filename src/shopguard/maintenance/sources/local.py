@@ -49,14 +49,19 @@ class LocalSource:
         except VulnDBMissing as exc:
             raise SourceError(str(exc)) from exc
         except sqlite3.DatabaseError as exc:
-            raise SourceError(f"vulnerability database unreadable: {exc}; run `shopguard vulndb sync`") from exc
+            raise SourceError(
+                f"vulnerability database unreadable: {exc}; run `shopguard vulndb sync`"
+            ) from exc
         return {c: merge_duplicates(ms) for c, ms in found.items()}
 
 
-def _rows(conn: sqlite3.Connection, eco: str, names: list[str]) -> list[tuple[AdvisoryRecord, AffectedRecord]]:
+def _rows(
+    conn: sqlite3.Connection, eco: str, names: list[str]
+) -> list[tuple[AdvisoryRecord, AffectedRecord]]:
     marks = ",".join("?" * len(names))
+    # the only interpolation is a run of "?" placeholders
     sql = (
-        "SELECT f.name, f.ranges, f.versions, a.id, a.source, a.summary, a.aliases, a.published, a.modified,"
+        "SELECT f.name, f.ranges, f.versions, a.id, a.source, a.summary, a.aliases, a.published, a.modified,"  # noqa: S608
         " a.severity, a.score, a.url FROM affected f JOIN advisory a ON a.id = f.advisory_id"
         f" WHERE f.ecosystem = ? AND f.name IN ({marks}) AND a.withdrawn IS NULL"
     )

@@ -26,7 +26,9 @@ BATCH = 1000
 class OsvApiSource:
     name = "osv-api"
 
-    def __init__(self, base_url: str = OSV_API_URL, client: httpx.Client | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str = OSV_API_URL, client: httpx.Client | None = None, timeout: float = 30.0
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.client = client or httpx.Client(timeout=timeout)
 
@@ -72,7 +74,9 @@ class OsvApiSource:
                     raise SourceError(f"{self.base}/v1/querybatch: expected one result per query")
                 nxt = []
                 for j, res in zip(pending, results, strict=True):
-                    ids = [v["id"] for v in (res or {}).get("vulns") or () if isinstance(v, dict) and "id" in v]
+                    ids = [
+                        v["id"] for v in (res or {}).get("vulns") or () if isinstance(v, dict) and "id" in v
+                    ]
                     if ids:
                         hits.setdefault(chunk[j], []).extend(ids)
                     if (res or {}).get("next_page_token"):

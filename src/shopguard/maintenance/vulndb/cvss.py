@@ -34,10 +34,7 @@ def cvss3_base_score(vector: str) -> float | None:
         m = dict(part.split(":", 1) for part in vector.split("/")[1:])
         scope = m["S"]
         iss = 1 - (1 - _W["C"][m["C"]]) * (1 - _W["I"][m["I"]]) * (1 - _W["A"][m["A"]])
-        if scope == "U":
-            impact = 6.42 * iss
-        else:
-            impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
+        impact = 6.42 * iss if scope == "U" else 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
         expl = 8.22 * _W["AV"][m["AV"]] * _W["AC"][m["AC"]] * _PR[scope][m["PR"]] * _W["UI"][m["UI"]]
     except (KeyError, ValueError):
         return None

@@ -99,7 +99,9 @@ def parse_record(rec: Mapping[str, Any], source: str = "osv") -> tuple[AdvisoryR
         if not intervals and not versions:
             continue
         base = str(eco).split(":", 1)[0]
-        affected.append(AffectedRecord(vid, str(eco), normalise_name(base, str(name)), tuple(intervals), versions))
+        affected.append(
+            AffectedRecord(vid, str(eco), normalise_name(base, str(name)), tuple(intervals), versions)
+        )
     return adv, affected
 
 

@@ -36,8 +36,12 @@ def load_repository(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BadRepository(f"{path}: not a readable retire.js repository: {exc}") from exc
-    if not isinstance(data, dict) or not any(isinstance(v, dict) and "vulnerabilities" in v for v in data.values()):
-        raise BadRepository(f"{path}: no library entries with 'vulnerabilities' (is this a retire.js jsrepository.json?)")
+    if not isinstance(data, dict) or not any(
+        isinstance(v, dict) and "vulnerabilities" in v for v in data.values()
+    ):
+        raise BadRepository(
+            f"{path}: no library entries with 'vulnerabilities' (is this a retire.js jsrepository.json?)"
+        )
     return data
 
 
