@@ -33,8 +33,10 @@ def _age_days(published: str | None, today: dt.date) -> int | None:
         return None
 
 
-def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date, source: str) -> Finding:
-    fix = smallest_fix(c, matches)
+def vulnerability_finding(
+    c: Component, matches: Sequence[Match], today: dt.date, source: str, fix: str | None = None
+) -> Finding:
+    fix = fix if fix is not None else smallest_fix(c, matches)
     advisories = []
     overdue = []
     for m in sorted(matches, key=lambda m: (-advisory_severity(m).rank, m.advisory.id)):
@@ -114,7 +116,17 @@ def vulnerability_finding(c: Component, matches: Sequence[Match], today: dt.date
 def vulnerability_findings(
     found: Mapping[Component, Sequence[Match]], today: dt.date, source: str
 ) -> list[Finding]:
-    return [vulnerability_finding(c, ms, today, source) for c, ms in found.items() if ms]
+    fixes: dict[tuple[object, ...], str | None] = {}
+    out = []
+    for c, ms in found.items():
+        if not ms:
+            continue
+        # the same package at the same version in several lockfiles has the same answer
+        key = (c.keys, c.version, tuple(sorted(m.advisory.id for m in ms)))
+        if key not in fixes:
+            fixes[key] = smallest_fix(c, ms)
+        out.append(vulnerability_finding(c, ms, today, source, fixes[key]))
+    return out
 
 
 def eol_findings(components: Iterable[Component], today: dt.date) -> list[Finding]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from shopguard.maintenance.model import Component
 from shopguard.maintenance.versions import BadVersion, parse, scheme_of
@@ -20,7 +22,7 @@ class Match:
     aliases: tuple[str, ...] = ()
     """Ids of the same issue merged in from other records (PYSEC + GHSA ...)."""
 
-    @property
+    @cached_property
     def ids(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for i in (self.advisory.id, *self.advisory.aliases, *self.aliases):
@@ -32,8 +34,7 @@ class Match:
         return fixed_versions(self.affected)
 
 
-def _in_interval(scheme: str, v: object, iv: Interval) -> bool:
-    sc = iv.scheme or scheme
+def _in_interval(sc: str, v: Any, iv: Interval) -> bool:
     if iv.lo is not None:
         lo = parse(sc, iv.lo)
         if v < lo or (not iv.lo_incl and v == lo):
@@ -70,9 +71,7 @@ def is_affected(ecosystem: str, version: str, aff: AffectedRecord) -> bool:
     for iv in aff.intervals:
         sc = iv.scheme or scheme
         try:
-            v = parse(sc, version)
-            iv2 = Interval(iv.lo, iv.lo_incl, iv.hi, iv.hi_incl, sc)
-            if _in_interval(sc, v, iv2):
+            if _in_interval(sc, parse(sc, version), iv):
                 return True
         except BadVersion:
             continue
@@ -114,18 +113,28 @@ def smallest_fix(component: Component, matches: Sequence[Match]) -> str | None:
 
 
 def merge_duplicates(matches: Iterable[Match]) -> list[Match]:
-    """Fold records that describe the same issue (shared id or alias) into one."""
-    out: list[Match] = []
+    """Fold records that describe the same issue (shared id or alias) into one, in one pass."""
+    groups: list[list[Match]] = []
+    where: dict[str, int] = {}
     for m in matches:
-        ids = set(m.ids)
-        for i, prev in enumerate(out):
-            if ids & set(prev.ids):
-                keep, other = (prev, m) if _rank(prev) >= _rank(m) else (m, prev)
-                extra = tuple(x for x in (*other.ids, *keep.aliases) if x not in keep.advisory.aliases)
-                out[i] = Match(keep.advisory, keep.affected, tuple(dict.fromkeys(extra)))
-                break
+        ids = m.ids
+        hit = next((where[i] for i in ids if i in where), None)
+        if hit is None:
+            hit = len(groups)
+            groups.append([m])
         else:
-            out.append(m)
+            groups[hit].append(m)
+        for i in ids:
+            where.setdefault(i, hit)
+    out = []
+    for g in groups:
+        if len(g) == 1:
+            out.append(g[0])
+            continue
+        keep = max(g, key=_rank)
+        own = set(keep.ids)
+        extra = tuple(dict.fromkeys(i for other in g for i in other.ids if i not in own))
+        out.append(Match(keep.advisory, keep.affected, keep.aliases + extra))
     return out
 
 

@@ -104,7 +104,9 @@ def parse(scheme: str, text: str) -> Any:
         if m:  # retire.js writes "1.9.0b1"
             t = f"{m.group(1)}-{m.group(2)}"
     try:
-        return cls(t)
+        # univers orders its versions by ``value`` alone (the only attrs field with order=True);
+        # comparing that value directly gives the same order without attrs' per-call tuple building.
+        return cls(t).value
     except Exception as exc:  # univers raises several types
         raise BadVersion(f"{text!r} is not a valid {scheme} version") from exc
 

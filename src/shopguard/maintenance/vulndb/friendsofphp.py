@@ -18,6 +18,7 @@ import yaml
 
 from shopguard.maintenance.vulndb.db import AdvisoryRecord, AffectedRecord, Interval
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRAINT = re.compile(r"^\s*(>=|<=|>|<|==|=)?\s*v?([0-9][^\s,]*)\s*$")
 
 
@@ -94,7 +95,7 @@ def iter_advisories(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | None,
 
 def _load(name: str, raw: bytes) -> Iterator[tuple[str, Mapping[str, Any] | None, str]]:
     try:
-        doc = yaml.safe_load(io.BytesIO(raw))
+        doc = yaml.load(io.BytesIO(raw), Loader=_LOADER)  # noqa: S506 - a safe loader (C or Python)
     except yaml.YAMLError as exc:
         yield name, None, f"not valid YAML: {exc}"
         return
