@@ -102,7 +102,8 @@ def test_plan_orders_by_risk_and_groups_by_owner(synced_db: Path) -> None:
     assert names.index("magento/product-community-edition") < names.index("jquery")
     assert names.index("django") < names.index("jquery")  # high + overdue before medium
     php = next(i for i in plan if i.component == "php")
-    assert php.eol and php.target == "8.5" and "php" in php.command
+    # nearest line still supported beyond 90 days: 8.2 ends 2026-12-31, so 8.3 (latest 8.3.33)
+    assert php.eol and php.target == "8.3.33" and "php" in php.command
     django = next(i for i in plan if i.component == "django")
     assert django.target == "3.1.12" and django.command.startswith("pip install 'django==3.1.12'")
     mag = next(i for i in plan if i.component.startswith("magento"))

@@ -59,7 +59,11 @@ def test_eol_status_known_answers() -> None:
     assert eol_status("magento", "2.4.7-p3", TODAY).is_latest  # type: ignore[union-attr]  # -p3 is after 2.4.7
     assert eol_status("nosuchproduct", "1.0", TODAY) is None
     assert eol_status("php", "99.1", TODAY) is None
-    assert eol_status("jquery", "1.12.4", TODAY).is_eol  # type: ignore[union-attr]  # eol: true, no date
+    jq = eol_status("jquery", "1.12.4", TODAY)
+    assert jq is not None and jq.is_eol  # eol: true, no date
+    # the smallest safe jump: the oldest newer line still supported, not simply the newest
+    assert (jq.upgrade_cycle, jq.upgrade_to, jq.latest_cycle) == ("3", "3.7.1", "4")
+    assert (old.upgrade_cycle, old.upgrade_to) == ("8.3", "8.3.33")
 
 
 def comp(name: str, version: str, product: str) -> Component:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.maintenance.commands import upgrade_command
-from shopguard.maintenance.eol import SUPPORT_WARNING_DAYS, eol_status
+from shopguard.maintenance.eol import SUPPORT_WARNING_DAYS, EolStatus, eol_status
 from shopguard.maintenance.matching import Match, smallest_fix
 from shopguard.maintenance.model import Component, InventoryWarning
 
@@ -153,9 +153,11 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
             "support_end": st.support_end.isoformat() if st.support_end else None,
             "latest_in_cycle": st.latest,
             "latest_cycle": st.latest_cycle,
+            "nearest_supported_cycle": st.upgrade_cycle,
             "source": "endoflife.date",
         }
         key_base = f"{st.product}:{c.name.lower()}"
+        target = st.upgrade_to or st.latest_cycle
         if st.is_eol:
             when = f" on {st.eol_date.isoformat()}" if st.eol_date else ""
             out.append(
@@ -170,13 +172,9 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                         "installed, and 12.3.4 asks you to review hardware and software technologies for "
                         "end-of-life plans at least once every 12 months."
                     ),
-                    remediation=f"Plan the move to a supported release line (newest is {st.latest_cycle}): "
-                    + upgrade_command(c, st.latest_cycle),
-                    evidence={
-                        **base_ev,
-                        "target": st.latest_cycle,
-                        "command": upgrade_command(c, st.latest_cycle),
-                    },
+                    remediation=f"Move to a supported release line ({_line_advice(st)}): "
+                    + upgrade_command(c, target),
+                    evidence={**base_ev, "target": target, "command": upgrade_command(c, target)},
                     refs=Refs(pci=("6.3.3", "12.3.4")),
                     key=f"{key_base}:eol",
                 )
@@ -200,13 +198,9 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                         f"In {(d - today).days} days release line {st.cycle} stops getting "
                         f"{what.split()[0]} fixes."
                     ),
-                    remediation=f"Schedule the upgrade to release line {st.latest_cycle} "
-                    f"before {d.isoformat()}: " + upgrade_command(c, st.latest_cycle),
-                    evidence={
-                        **base_ev,
-                        "target": st.latest_cycle,
-                        "command": upgrade_command(c, st.latest_cycle),
-                    },
+                    remediation=f"Schedule the upgrade before {d.isoformat()} ({_line_advice(st)}): "
+                    + upgrade_command(c, target),
+                    evidence={**base_ev, "target": target, "command": upgrade_command(c, target)},
                     refs=Refs(pci=("12.3.4",)),
                     key=f"{key_base}:support-ending",
                 )
@@ -228,6 +222,17 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                 )
             )
     return out
+
+
+def _line_advice(st: EolStatus) -> str:
+    if st.upgrade_cycle and st.upgrade_cycle != st.latest_cycle:
+        return (
+            f"the nearest supported is {st.upgrade_cycle}, latest {st.upgrade_to}; "
+            f"the newest line is {st.latest_cycle}"
+        )
+    if st.upgrade_cycle:
+        return f"the newest is {st.upgrade_cycle}, latest {st.upgrade_to}"
+    return f"the newest is {st.latest_cycle}"
 
 
 def warning_findings(warnings: Iterable[InventoryWarning]) -> list[Finding]:

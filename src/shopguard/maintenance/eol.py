@@ -72,6 +72,10 @@ class EolStatus:
     latest_cycle: str
     """Newest cycle of the product."""
     extended_end: dt.date | None = None
+    upgrade_cycle: str = ""
+    """The oldest newer release line still supported (the smallest safe jump), '' if none."""
+    upgrade_to: str = ""
+    """Latest release of ``upgrade_cycle`` (or the cycle name when unknown)."""
 
     def days_left(self, today: dt.date) -> int | None:
         return (self.eol_date - today).days if self.eol_date else None
@@ -116,6 +120,7 @@ def eol_status(
     eol_date = _date(eol_raw)
     is_eol = bool(eol_raw) if isinstance(eol_raw, bool) else (eol_date is not None and eol_date <= today)
     latest = str(c.get("latest") or "")
+    up = _next_supported(cycles, c, today)
     return EolStatus(
         product=product,
         version=version,
@@ -127,7 +132,30 @@ def eol_status(
         is_latest=not latest or _newer_or_equal(version, latest, product),
         latest_cycle=str(cycles[0]["cycle"]) if cycles else "",
         extended_end=_date(c.get("extended")),
+        upgrade_cycle=str(up["cycle"]) if up else "",
+        upgrade_to=str(up.get("latest") or up["cycle"]) if up else "",
     )
+
+
+def _supported(c: dict[str, Any], today: dt.date) -> bool:
+    eol = c.get("eol")
+    if isinstance(eol, bool):
+        return not eol
+    d = _date(eol)
+    return d is None or d > today + dt.timedelta(days=SUPPORT_WARNING_DAYS)
+
+
+def _next_supported(
+    cycles: list[dict[str, Any]], current: dict[str, Any], today: dt.date
+) -> dict[str, Any] | None:
+    """endoflife.date lists cycles newest first: walk back from the current one to the first supported."""
+    idx = next((i for i, c in enumerate(cycles) if c is current), None)
+    if idx is None:
+        return None
+    for c in reversed(cycles[:idx]):
+        if _supported(c, today):
+            return c
+    return None
 
 
 def from_api(product_json: list[dict[str, Any]]) -> list[dict[str, Any]]:
