@@ -128,7 +128,7 @@ def sync_cmd(
         "--friendsofphp-url",
     ),
     retire_url: str = typer.Option(
-        "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository-v4.json",
+        "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository.json",
         "--retire-url",
     ),
     eol_url: str = typer.Option("https://endoflife.date/api", "--eol-url", help="endoflife.date API base."),

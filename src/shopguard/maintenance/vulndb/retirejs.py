@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 VERSION_RE = r"[0-9][0-9.a-z_\-]+"
 PLACEHOLDER = "§§version§§"
-REPOSITORY_URL = "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository-v4.json"
+REPOSITORY_URL = "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository.json"
 
 
 class BadRepository(ValueError):
