@@ -99,3 +99,63 @@ def test_missing_os_release_warns(tmp_path: Path) -> None:
         "no os-release file; operating system unknown",
         "no dpkg status file and no rpm database; OS packages not listed",
     ]
+
+
+class LoopbackAsyncTransport:
+    """An async transport over this machine (asyncio subprocesses, file reads), shaped like the
+    hosting protocol's HostTransport, with a read-only allow-list like it has."""
+
+    name = "async-local"
+    allowed = {"nginx", "python3", "find"}
+
+    class Missing(Exception):
+        pass
+
+    async def run(self, argv: list[str], *, timeout: float = 15.0) -> object:
+        import asyncio
+        import shutil
+        from dataclasses import dataclass
+
+        if argv[0] not in self.allowed:
+            raise self.Missing(f"{argv[0]!r} is not on the allow-list")
+        exe = shutil.which(argv[0], path="/usr/sbin:/usr/bin:/sbin:/bin")
+        if exe is None:
+            raise self.Missing(f"{argv[0]} is not installed")
+        proc = await asyncio.create_subprocess_exec(exe, *argv[1:], stdout=-1, stderr=-1)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+
+        @dataclass
+        class Result:
+            returncode: int
+            stdout: str
+            stderr: str
+
+        return Result(proc.returncode or 0, out.decode(), err.decode())
+
+    async def read_file(self, path: str, *, max_bytes: int = 1024 * 1024) -> bytes:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(max_bytes)
+        except FileNotFoundError:
+            raise self.Missing(f"{path} does not exist") from None
+
+
+async def test_async_transport_reader_from_a_worker_thread() -> None:
+    import asyncio
+
+    from shopguard.maintenance.inventory.host import AsyncTransportReader
+
+    reader = AsyncTransportReader(LoopbackAsyncTransport(), asyncio.get_running_loop())  # type: ignore[arg-type]
+    inv = await asyncio.to_thread(scan_host, reader)
+    comps = {c.name: c for c in inv.components}
+    local_inv = scan_host(LocalHost())
+    local = {c.name: c for c in local_inv.components}
+    assert comps["debian"].version == local["debian"].version
+    assert (
+        comps["nginx"].version == local["nginx"].version and comps["nginx"].location == "async-local:nginx -v"
+    )
+    assert "php" not in comps  # `php -v` is not on this transport's allow-list: not there, no crash
+    assert any("allow-list" in e for e in reader.errors)
+    assert [c.purl for c in inv.components if c.kind == "os-package"] == [
+        c.purl for c in local_inv.components if c.kind == "os-package"
+    ]

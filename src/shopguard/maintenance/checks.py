@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.config import Store
@@ -16,6 +17,7 @@ from shopguard.maintenance.assess import (
     vulnerability_findings,
     warning_findings,
 )
+from shopguard.maintenance.inventory.host import AsyncTransportReader, HostReader, LocalHost
 from shopguard.maintenance.model import Inventory
 from shopguard.maintenance.service import collect, find_vulnerabilities
 from shopguard.maintenance.settings import MaintenanceSettings
@@ -29,18 +31,38 @@ def _settings(store: Store) -> MaintenanceSettings:
 
 
 def _applies(store: Store) -> bool:
-    return bool(store.web_roots) or (store.is_local_host and _settings(store).inventory_host)
+    return bool(store.web_roots) or _settings(store).inventory_host
+
+
+async def _host_reader(ctx: CheckContext) -> tuple[HostReader | None, str]:
+    """This machine, or the store's remote host through the hosting protocol's transport."""
+    if not _settings(ctx.store).inventory_host:
+        return None, ""
+    if ctx.store.is_local_host:
+        return LocalHost(), ""
+    # the hosting protocol's public function (shopguard.hosting.open_transport), when present
+    hosting = importlib.import_module("shopguard.hosting")
+    open_transport = getattr(hosting, "open_transport", None)
+    if open_transport is None:
+        return (
+            None,
+            "the host inventory over SSH needs the hosting protocol's transport; only web roots were read",
+        )
+    transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(ctx.store))
+    return AsyncTransportReader(transport, asyncio.get_running_loop()), ""
 
 
 async def store_inventory(ctx: CheckContext) -> Inventory:
     """The store's inventory, built once per run and shared by the checks."""
-    s = _settings(ctx.store)
-    host = ctx.store.is_local_host and s.inventory_host
 
-    def build() -> Inventory:
-        return collect(ctx.store.web_roots, host=host)
+    async def build() -> Inventory:
+        reader, problem = await _host_reader(ctx)
+        inv = await asyncio.to_thread(collect, ctx.store.web_roots, host=reader or False)
+        if problem:
+            inv.warn(ctx.store.host, problem)
+        return inv
 
-    inv: Inventory = await ctx.resources.get("maintenance.inventory", lambda: asyncio.to_thread(build))
+    inv: Inventory = await ctx.resources.get("maintenance.inventory", build)
     return inv
 
 

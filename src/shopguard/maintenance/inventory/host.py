@@ -7,13 +7,14 @@ transport is plugged in, a remote one.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from shopguard.maintenance.model import Component, Inventory, Owner, make_purl
 
@@ -83,6 +84,62 @@ class DirectoryHost:
         return None
 
 
+class _TransportResult(Protocol):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class AsyncTransport(Protocol):
+    """What :class:`AsyncTransportReader` needs: the hosting protocol's ``HostTransport`` fits."""
+
+    name: str
+
+    async def run(self, argv: Sequence[str], *, timeout: float = ...) -> _TransportResult: ...
+
+    async def read_file(self, path: str, *, max_bytes: int = ...) -> bytes: ...
+
+
+T = TypeVar("T")
+
+
+class AsyncTransportReader:
+    """A :class:`HostReader` over an async transport (local or SSH), for the inventory, which runs
+    in a worker thread while the transport lives on the event loop.
+
+    Any transport error (program missing or not on the transport's allow-list, file missing,
+    permission denied, host unreachable) reads as "not there"; the reasons are kept in
+    :attr:`errors` so the inventory can say what it could not see.
+    """
+
+    def __init__(
+        self, transport: AsyncTransport, loop: asyncio.AbstractEventLoop, timeout: float = 60.0
+    ) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.timeout = timeout
+        self.name = str(getattr(transport, "name", "remote"))
+        self.errors: list[str] = []
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(self.timeout)
+
+    def read_file(self, path: str, max_bytes: int = 64 * 1024 * 1024) -> bytes | None:
+        try:
+            return self._call(self.transport.read_file(path, max_bytes=max_bytes))
+        except Exception as exc:  # the transport's own error types; see class docstring
+            self.errors.append(f"{path}: {exc}")
+            return None
+
+    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+        try:
+            res = self._call(self.transport.run(list(argv), timeout=timeout))
+        except Exception as exc:  # the transport's own error types; see class docstring
+            self.errors.append(f"{' '.join(argv)}: {exc}")
+            return None
+        return CommandResult(res.returncode, res.stdout + res.stderr)
+
+
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _OS_EOL = {
@@ -109,7 +166,9 @@ def os_release(host: HostReader, inv: Inventory) -> dict[str, str]:
     raw = host.read_file("/etc/os-release") or host.read_file("/usr/lib/os-release")
     loc = f"{host.name}:/etc/os-release"
     if raw is None:
-        inv.warn(loc, "no os-release file; operating system unknown")
+        errors = getattr(host, "errors", None)
+        why = f" ({errors[-1]})" if errors else ""
+        inv.warn(loc, f"no os-release file; operating system unknown{why}")
         return {}
     info = parse_os_release(raw.decode("utf-8", errors="replace"))
     os_id = info.get("ID", "")
