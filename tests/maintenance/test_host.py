@@ -106,7 +106,7 @@ class LoopbackAsyncTransport:
     hosting protocol's HostTransport, with a read-only allow-list like it has."""
 
     name = "async-local"
-    allowed = {"nginx", "python3", "find"}
+    allowed = frozenset({"nginx", "python3", "find"})
 
     class Missing(Exception):
         pass
