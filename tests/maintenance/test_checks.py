@@ -65,3 +65,25 @@ def test_missing_database_is_a_check_error_not_a_clean_pass(demo_shop: Path, sql
     assert outcome == "error" and "shopguard vulndb sync" in message
     row = next(r for r in litmus(run) if r.protocol == "maintenance")
     assert row.status.value == "not_assessed"
+
+
+def test_stale_database_is_a_finding(demo_shop: Path, synced_home: Path, sqlite_url: str) -> None:
+    import datetime as dt
+    import json
+    import sqlite3
+
+    from shopguard.db import open_database
+
+    db_file = synced_home / "vulndb.sqlite"
+    s = store(demo_shop)
+    sessions = open_database(sqlite_url)
+    fresh = run_audit(Config(stores=(s,)), [s], sessions, selectors=["maintenance.vulnerabilities"])
+    assert not [sf for sf in fresh.findings if sf.finding.check_id.endswith("database-age")]
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).isoformat()
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'synced_at'", (json.dumps(old),))
+    stale = run_audit(Config(stores=(s,)), [s], sessions, selectors=["maintenance.vulnerabilities"])
+    (f,) = [sf.finding for sf in stale.findings if sf.finding.check_id.endswith("database-age")]
+    assert f.check_id == "maintenance.vulnerabilities.database-age"
+    assert f.severity is Severity.MEDIUM and f.title == "The vulnerability database is 10 days old"
+    assert f.refs.pci == ("6.3.1",) and "vulndb sync" in f.remediation

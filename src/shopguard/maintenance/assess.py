@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.maintenance.commands import upgrade_command
@@ -222,6 +224,39 @@ def eol_findings(components: Iterable[Component], today: dt.date) -> list[Findin
                 )
             )
     return out
+
+
+MAX_DB_AGE_DAYS = 7
+"""Older advisory data misses new vulnerabilities (PCI DSS 6.3.1: identify them as they are published)."""
+
+
+def database_age_findings(db_path: Path | None, now: dt.datetime) -> list[Finding]:
+    """A finding when the local vulnerability database was last synced more than a week ago."""
+    from shopguard.maintenance.vulndb.db import default_path, read_meta
+
+    path = db_path or default_path()
+    try:
+        synced = dt.datetime.fromisoformat(str(read_meta(path).get("synced_at")))
+    except (OSError, ValueError, sqlite3.Error):
+        return []  # a missing or unreadable database already failed the lookup itself
+    age = (now - synced).days
+    if age <= MAX_DB_AGE_DAYS:
+        return []
+    return [
+        Finding(
+            check_id=f"{VULN_CHECK}.database-age",
+            severity=Severity.MEDIUM,
+            title=f"The vulnerability database is {age} days old",
+            location=str(path),
+            detail=(
+                f"It was last synced on {synced.date().isoformat()}. Advisories published since then are "
+                "not checked, so new vulnerabilities in your software go unnoticed."
+            ),
+            remediation="Run `shopguard vulndb sync` daily (for example from cron or a systemd timer).",
+            evidence={"synced_at": synced.isoformat(), "age_days": age, "max_age_days": MAX_DB_AGE_DAYS},
+            refs=Refs(pci=("6.3.1",)),
+        )
+    ]
 
 
 def _line_advice(st: EolStatus) -> str:

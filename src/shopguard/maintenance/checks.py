@@ -13,6 +13,7 @@ from shopguard.maintenance.assess import (
     EOL_CHECK,
     INVENTORY_CHECK,
     VULN_CHECK,
+    database_age_findings,
     eol_findings,
     vulnerability_findings,
     warning_findings,
@@ -84,7 +85,10 @@ class KnownVulnerabilities(BaseCheck):
         inv = await store_inventory(ctx)
         source = _source(ctx.store)
         found = await asyncio.to_thread(find_vulnerabilities, inv.unique(), source)
-        return vulnerability_findings(found, dt.date.today(), source.name)
+        out = vulnerability_findings(found, dt.date.today(), source.name)
+        if isinstance(source, LocalSource):
+            out += database_age_findings(source.path, dt.datetime.now(dt.UTC))
+        return out
 
 
 @register_check
