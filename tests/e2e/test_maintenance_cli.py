@@ -138,3 +138,11 @@ def test_inventory_usage_errors(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
     bad = CliRunner().invoke(app, ["inventory", str(tmp_path), "--format", "xml"])
     assert bad.exit_code == 2 and "expected table, json or cyclonedx" in bad.output
+
+
+def test_inventory_table_to_a_file(demo_shop: Path, synced_home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "inventory.txt"
+    result = CliRunner().invoke(app, ["inventory", str(demo_shop), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "pkg:npm/jquery@1.12.4" in text and "pkg:pypi/django@3.0.0" in text and "3 components" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from pathlib import Path
@@ -104,10 +105,9 @@ def inventory_cmd(
         if output is None:
             Console(width=200).print(table)
             return
-        console = Console(file=None, width=200, record=True)
-        with console.capture():
-            console.print(table)
-        text = console.export_text()
+        buf = io.StringIO()
+        Console(file=buf, width=200, color_system=None).print(table)
+        text = buf.getvalue().rstrip("\n")
     if output:
         output.write_text(text + "\n", encoding="utf-8")
     else:
