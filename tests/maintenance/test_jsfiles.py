@@ -46,3 +46,29 @@ def test_real_jquery_file_from_debian(tmp_path: Path) -> None:
     (lib, npm, version) = det.detect("jquery.min.js", real.read_bytes())[0]
     assert (lib, npm) == ("jquery", "jquery")
     assert version.split(".")[0] == "3"
+
+
+def test_required_literal() -> None:
+    from shopguard.maintenance.vulndb.retirejs import required_literal
+
+    assert required_literal(r"/\*!? jQuery v(X)") == " jQuery v"
+    assert required_literal(r"[^a-z.]jquery:[ ]?\"(X)\"") == "jquery:"
+    assert required_literal(r"abc|defgh") == ""  # either side may match
+    assert required_literal(r"(?i)jquery v(X)") == ""  # case-insensitive: no literal is certain
+    assert required_literal(r"foo(bar)?bazz") == "bazz"  # an optional group contributes nothing
+    assert required_literal(r"ab\.c\s+longer") == "longer"
+
+
+def test_prefilter_finds_exactly_what_the_regexes_find() -> None:
+    """On every JavaScript file Debian put on this machine (libjs-jquery and friends)."""
+    repo = load_repository(RETIREJS)
+    fast, slow = Detector(repo), Detector(repo, prefilter=False)
+    files = [p for p in Path("/usr/share/javascript").rglob("*.js") if p.is_file()]
+    assert files
+    found = 0
+    for p in files:
+        content = p.read_bytes()
+        res = fast.detect(p.name, content)
+        assert res == slow.detect(p.name, content), p
+        found += bool(res)
+    assert found >= 1

@@ -82,8 +82,74 @@ class _Lib:
     name: str
     npm: str
     filename: list[re.Pattern[str]] = field(default_factory=list)
-    content: list[re.Pattern[str]] = field(default_factory=list)
+    content: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    """(literal every match must contain, or '' when none is known; the pattern)."""
     hashes: dict[str, str] = field(default_factory=dict)
+
+
+_META = set(".^$*+?{}[]|()")
+_OPTIONAL = set("?*{")
+
+
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters that every match of ``pattern`` must contain.
+
+    A cheap ``literal in text`` test then skips the regex for files that cannot match
+    (most files match no library). Only top-level, non-optional characters count; a
+    top-level ``|`` or an inline flag means no literal is certain, and '' is returned.
+    """
+    if pattern.startswith("(?"):
+        return ""
+    runs: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    i = 0
+
+    def close() -> None:
+        if cur:
+            runs.append("".join(cur))
+            cur.clear()
+
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt.isalnum():  # \s \d \w \b ...: a class, not a literal
+                close()
+            elif depth == 0:
+                cur.append(nxt)
+            i += 2
+            continue
+        if ch == "[":
+            close()
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            while j < len(pattern) and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in _OPTIONAL:
+            if cur:
+                cur.pop()  # the character before ? * {0,n} may be absent
+            close()
+        elif ch == "(":
+            close()
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == "|":
+            if depth == 0:
+                return ""
+        elif ch in _META:
+            close()
+        elif depth == 0:
+            cur.append(ch)
+        else:
+            close()
+        i += 1
+    close()
+    return max(runs, key=len, default="")
 
 
 def _compile(pattern: str) -> re.Pattern[str] | None:
@@ -96,7 +162,7 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
 class Detector:
     """Finds JavaScript libraries and their versions in file names and file contents."""
 
-    def __init__(self, repo: Mapping[str, Any]) -> None:
+    def __init__(self, repo: Mapping[str, Any], *, prefilter: bool = True) -> None:
         self.libs: list[_Lib] = []
         self.skipped_patterns = 0
         for name, entry in repo.items():
@@ -104,13 +170,19 @@ class Detector:
                 continue
             ex = entry.get("extractors") or {}
             lib = _Lib(name=name, npm=str(entry.get("npmname") or name))
-            for key, target in (("filename", lib.filename), ("filecontent", lib.content)):
-                for p in ex.get(key) or ():
-                    rx = _compile(str(p))
-                    if rx is None:
-                        self.skipped_patterns += 1
-                    else:
-                        target.append(rx)
+            for p in ex.get("filename") or ():
+                rx = _compile(str(p))
+                if rx is None:
+                    self.skipped_patterns += 1
+                else:
+                    lib.filename.append(rx)
+            for p in ex.get("filecontent") or ():
+                rx = _compile(str(p))
+                if rx is None:
+                    self.skipped_patterns += 1
+                else:
+                    lit = required_literal(str(p).replace(PLACEHOLDER, "X"))
+                    lib.content.append((lit if prefilter and len(lit) >= 3 else "", rx))
             lib.hashes = {str(k): str(v) for k, v in (ex.get("hashes") or {}).items()}
             self.libs.append(lib)
 
@@ -124,7 +196,9 @@ class Detector:
             if sha1 in lib.hashes:
                 found[lib.name] = (lib.name, lib.npm, lib.hashes[sha1])
                 continue
-            for rx in lib.content:
+            for lit, rx in lib.content:
+                if lit and lit not in text:
+                    continue
                 m = rx.search(text)
                 if m and m.groups():
                     found[lib.name] = (lib.name, lib.npm, _clean(m.group(1)))
