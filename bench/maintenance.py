@@ -117,6 +117,26 @@ def _match(db: str, n: int, all_vulnerable: bool, out: Any) -> None:
     )
 
 
+def _js(retire: str, out: Any) -> None:
+    """retire.js detection over every JavaScript file Debian installed on this machine."""
+    from shopguard.maintenance.vulndb.retirejs import Detector, load_repository
+
+    roots = ("/usr/share/javascript", "/usr/share/nodejs", "/usr/lib/node_modules")
+    files = [p for r in roots for p in Path(r).rglob("*.js") if p.is_file()]
+    data = [(p.name, p.read_bytes()) for p in files]
+    det = Detector(load_repository(Path(retire)))
+    t = time.perf_counter()
+    hits = sum(1 for name, b in data if det.detect(name, b))
+    out.put(
+        {
+            "files": len(data),
+            "mb": sum(len(b) for _, b in data) / 1048576,
+            "seconds": time.perf_counter() - t,
+            "hits": hits,
+        }
+    )
+
+
 def _child(target: Any, *args: Any) -> dict[str, Any]:
     q: Any = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=target, args=(*args, q))
@@ -147,6 +167,11 @@ def main() -> None:
             )
         db = f"{tmp}/all.sqlite"
         _child(_sync, [str(osv), str(fop), str(retire)], db)
+        r = _child(_js, str(retire))
+        print(
+            f"JS file detection: {r['files']} files, {r['mb']:.1f} MB in {r['seconds']:.2f} s "
+            f"({r['mb'] / r['seconds']:.1f} MB/s), {r['hits']} with a known library"
+        )
         for label, worst in (
             ("realistic mix", False),
             ("realistic mix", False),
