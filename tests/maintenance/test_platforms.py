@@ -56,6 +56,13 @@ def make_wordpress(root: Path) -> None:
     )
     write(root, "wp-content/themes/storefront/style.css", "/*\nTheme Name: Storefront\nVersion: 4.5.0\n*/\n")
     write(root, "wp-content/plugins/empty-folder/.keep", "")
+    write(root, "wp-content/plugins/index.php", "<?php\n// Silence is golden.\n")
+    write(
+        root,
+        "wp-content/plugins/hello.php",
+        "<?php\n/**\n * @package Hello_Dolly\n * @version 1.7.2\n */\n/*\n"
+        "Plugin Name: Hello Dolly\nVersion: 1.7.2\n*/\n",
+    )
 
 
 def test_wordpress_core_plugins_themes(tmp_path: Path) -> None:
@@ -70,7 +77,8 @@ def test_wordpress_core_plugins_themes(tmp_path: Path) -> None:
     assert got[("plugin", "contact-form-7")].version == "5.3.1"
     assert got[("plugin", "caf\u00e9")].version == "1.2"
     assert got[("theme", "storefront")].version == "4.5.0"
-    assert ("plugin", "empty-folder") not in got
+    assert ("plugin", "empty-folder") not in got and ("plugin", "index") not in got
+    assert got[("plugin", "hello")].version == "1.7.2"
     latin = [w for w in inv.warnings if "cafe.php" in w.location]
     assert latin and "Latin-1" in latin[0].message
 

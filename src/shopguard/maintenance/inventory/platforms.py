@@ -63,7 +63,22 @@ def wordpress(root: Path, inv: Inventory) -> bool:
             comp = _wp_extension(d, kind, inv)
             if comp:
                 inv.add([comp])
+        if kind == "plugin":  # single-file plugins such as hello.php
+            for f in sorted(p for p in base.glob("*.php") if p.is_file()):
+                comp = _wp_single_file_plugin(f, inv)
+                if comp:
+                    inv.add([comp])
     return True
+
+
+def _wp_single_file_plugin(f: Path, inv: Inventory) -> Component | None:
+    text = _read(f, inv, 8192)
+    if not text or not wp_header(text, "Plugin Name"):
+        return None  # index.php ("Silence is golden") and other helpers
+    version = wp_header(text, "Version")
+    if not version:
+        inv.warn(str(f), f"plugin {f.stem}: no Version header; version unknown")
+    return _generic(f.stem, version, f, owner=Owner.EXTENSION, kind="plugin", ns="wordpress-plugin")
 
 
 _HEADER = r"^[ \t/*#@]*{}:(.*)$"
