@@ -15,6 +15,7 @@ from rich.table import Table
 from shopguard.audit import AuditInterrupted, run_audit
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, err_console, fail, load, open_db
 from shopguard.cli.output import check_fail_on, check_format, emit, exit_code_for
+from shopguard.cli.scan import scan_app
 from shopguard.config import Config, ConfigError, Store, find_config
 from shopguard.db import DatabaseError
 from shopguard.maintenance.model import Inventory
@@ -274,15 +275,6 @@ def scan_deps(
     raise typer.Exit(int(exit_code_for(run, threshold)))
 
 
-def _scan_group(app: typer.Typer) -> typer.Typer:
-    for group in app.registered_groups:
-        if group.name == "scan" and group.typer_instance is not None:
-            return group.typer_instance
-    scan = typer.Typer(help="Run one kind of scan (results are stored like an audit).", no_args_is_help=True)
-    app.add_typer(scan, name="scan")
-    return scan
-
-
 def register(app: typer.Typer) -> None:
     app.command("inventory")(inventory_cmd)
     vulndb_app.command("sync")(sync_cmd)
@@ -290,4 +282,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(vulndb_app, name="vulndb")
     maintenance_app.command("plan")(plan_cmd)
     app.add_typer(maintenance_app, name="maintenance")
-    _scan_group(app).command("deps")(scan_deps)
+    scan_app.command("deps")(scan_deps)

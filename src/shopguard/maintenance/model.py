@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,8 +110,6 @@ _PURL_TYPES = {
 def normalise_name(ecosystem: str, name: str) -> str:
     """Name as advisories file it: PEP 503 for PyPI, lower case for Composer."""
     if ecosystem == "PyPI":
-        import re
-
         return re.sub(r"[-_.]+", "-", name).lower()
     if ecosystem in ("Packagist", "WordPress", "generic", "retirejs"):
         return name.lower()
