@@ -110,28 +110,25 @@ class VulnDBWriter:
         self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.executescript(SCHEMA)
-        self._seen: set[str] = set()
 
     def add(self, adv: AdvisoryRecord, affected: list[AffectedRecord]) -> bool:
         """Insert one advisory; a repeated id (same advisory from two sources) adds its affected rows."""
-        new = adv.id not in self._seen
-        if new:
-            self._seen.add(adv.id)
-            self.conn.execute(
-                "INSERT INTO advisory VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    adv.id,
-                    adv.source,
-                    adv.summary[:500],
-                    json.dumps(list(adv.aliases)),
-                    adv.published,
-                    adv.modified,
-                    adv.withdrawn,
-                    adv.severity,
-                    adv.score,
-                    adv.url,
-                ),
-            )
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO advisory VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                adv.id,
+                adv.source,
+                adv.summary[:500],
+                json.dumps(list(adv.aliases)),
+                adv.published,
+                adv.modified,
+                adv.withdrawn,
+                adv.severity,
+                adv.score,
+                adv.url,
+            ),
+        )
+        new = cur.rowcount == 1
         self.conn.executemany(
             "INSERT INTO affected VALUES (?,?,?,?,?)",
             [
