@@ -23,6 +23,22 @@ from pathlib import Path
 from typing import Any
 
 
+def _scaled_zip(src: Path, dest: Path, copies: int) -> int:
+    """The real PyPI export repeated ``copies`` times under new ids (to show memory does not grow)."""
+    import zipfile
+
+    n = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        names = zin.namelist()
+        for k in range(copies):
+            for name in names:
+                rec = json.loads(zin.read(name))
+                rec["id"] = f"{rec['id']}-x{k}"
+                zout.writestr(f"{rec['id']}.json", json.dumps(rec))
+                n += 1
+    return n
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -165,6 +181,13 @@ def main() -> None:
                 f"sync {label:18s}: {r['advisories']:5d} advisories in {r['seconds']:.2f} s, "
                 f"peak RSS {r['peak_mb']:.0f} MB (process baseline {r['baseline_mb']:.0f} MB)"
             )
+        big = Path(tmp) / "scaled.zip"
+        _scaled_zip(osv, big, 10)
+        r = _child(_sync, [str(big)], f"{tmp}/scaled.sqlite")
+        print(
+            f"sync 10x PyPI (scaled)  : {r['advisories']:5d} advisories in {r['seconds']:.2f} s, "
+            f"peak RSS {r['peak_mb']:.0f} MB (process baseline {r['baseline_mb']:.0f} MB)"
+        )
         db = f"{tmp}/all.sqlite"
         _child(_sync, [str(osv), str(fop), str(retire)], db)
         r = _child(_js, str(retire))
