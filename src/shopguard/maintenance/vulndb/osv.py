@@ -15,6 +15,7 @@ from typing import Any
 from shopguard.maintenance.model import normalise_name
 from shopguard.maintenance.vulndb.cvss import cvss3_base_score, label_for_score, normalise_label
 from shopguard.maintenance.vulndb.db import AdvisoryRecord, AffectedRecord, Interval
+from shopguard.maintenance.vulndb.zipstream import ZipStreamError, ZipStreamUnsupported, iter_members
 
 
 class BadRecord(ValueError):
@@ -106,17 +107,35 @@ def parse_record(rec: Mapping[str, Any], source: str = "osv") -> tuple[AdvisoryR
 
 
 def iter_zip(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | None, str]]:
-    """Yield (member name, record or None, error) for each JSON file in an OSV ``all.zip``."""
+    """Yield (member name, record or None, error) for each JSON file in an OSV ``all.zip``.
+
+    Streams the archive (constant memory, see zipstream); falls back to ``zipfile``
+    for the rare member layout streaming cannot read. Damage raises ``zipfile.BadZipFile``.
+    """
+    done = 0
+    try:
+        with path.open("rb") as fh:
+            for name, raw in iter_members(fh):
+                done += 1
+                if name.endswith(".json"):
+                    yield _record(name, raw)
+        return
+    except ZipStreamUnsupported:
+        pass
+    except ZipStreamError as exc:
+        raise zipfile.BadZipFile(str(exc)) from None
     with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if info.is_dir() or not info.filename.endswith(".json"):
-                continue
-            try:
-                data = json.loads(zf.read(info))
-            except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
-                yield info.filename, None, f"not readable OSV JSON: {exc}"
-                continue
-            if not isinstance(data, dict):
-                yield info.filename, None, "expected a JSON object"
-                continue
-            yield info.filename, data, ""
+        members = [i for i in zf.infolist() if not i.is_dir()]
+        for info in members[done:]:
+            if info.filename.endswith(".json"):
+                yield _record(info.filename, zf.read(info))
+
+
+def _record(name: str, raw: bytes) -> tuple[str, Mapping[str, Any] | None, str]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return name, None, f"not readable OSV JSON: {exc}"
+    if not isinstance(data, dict):
+        return name, None, "expected a JSON object"
+    return name, data, ""

@@ -51,19 +51,19 @@ def retire_path(db_path: Path | None = None) -> Path:
 
 
 def kind_of(path: Path) -> str:
-    """``osv-zip``, ``friendsofphp`` or ``retirejs`` by content, not only by name."""
+    """``osv-zip``, ``friendsofphp`` or ``retirejs`` by content (magic bytes), not by name."""
     if path.is_dir():
-        return "friendsofphp"
-    if zipfile.is_zipfile(path):
-        return "osv-zip"
-    if tarfile.is_tarfile(path):
         return "friendsofphp"
     try:
         with path.open("rb") as fh:
-            head = fh.read(1)
+            head = fh.read(4)
     except OSError as exc:
         raise SyncError(f"{path}: cannot read: {exc.strerror}") from exc
-    if head == b"{":
+    if head.startswith(b"PK"):
+        return "osv-zip"
+    if head.startswith(b"\x1f\x8b") or tarfile.is_tarfile(path):
+        return "friendsofphp"
+    if head.lstrip()[:1] == b"{":
         return "retirejs"
     raise SyncError(
         f"{path}: not an OSV all.zip, a FriendsOfPHP archive/folder or a retire.js jsrepository.json"
