@@ -78,7 +78,8 @@ def test_directory_host_reads_an_ubuntu_root(tmp_path: Path) -> None:
     comps = {c.name: c for c in inv.components}
     assert comps["ubuntu"].version == "20.04" and comps["ubuntu"].eol_product == "ubuntu"
     assert set(comps) == {"ubuntu", "openssl", "libssl1.1"}
-    assert comps["libssl1.1"].keys[-1] == ("Ubuntu", "openssl")  # advisories are filed by source package
+    # advisories are filed by source package and release, as OSV names them
+    assert comps["libssl1.1"].keys[-1] == ("Ubuntu:20.04:LTS", "openssl")
     assert comps["openssl"].location == "backup:/var/lib/dpkg/status"
     assert DirectoryHost(tmp_path).read_file("/../../etc/passwd") is None  # stays inside the root
 

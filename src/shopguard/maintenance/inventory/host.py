@@ -197,11 +197,22 @@ def os_release(host: HostReader, inv: Inventory) -> dict[str, str]:
     return info
 
 
+def osv_ecosystem(distro: str, release: str) -> str:
+    """OSV's ecosystem name for a distribution release: ``Debian:12``, ``Ubuntu:22.04:LTS``."""
+    if distro == "ubuntu":
+        if not release:
+            return "Ubuntu"
+        major, _, minor = release.partition(".")
+        lts = minor == "04" and major.isdigit() and int(major) % 2 == 0
+        return f"Ubuntu:{release}:LTS" if lts else f"Ubuntu:{release}"
+    major = release.split(".", 1)[0]
+    return f"Debian:{major}" if major else "Debian"
+
+
 def parse_dpkg_status(text: str, distro: str, release: str, loc: str) -> list[Component]:
     """Installed packages from ``/var/lib/dpkg/status``; advisories are filed under the source package."""
     eco = "Ubuntu" if distro == "ubuntu" else "Debian"
-    major = release.split(".", 1)[0]
-    osv_eco = f"{eco}:{major}" if eco == "Debian" and major else eco
+    osv_eco = osv_ecosystem(distro, release)
     out = []
     for para in text.split("\n\n"):
         fields: dict[str, str] = {}
