@@ -125,6 +125,20 @@ def test_interrupted_sync_keeps_previous_database(synced_db: Path, tmp_path: Pat
     assert LocalSource(db).query([jq])[jq]
 
 
+def test_killed_sync_leftovers_are_cleaned(tmp_path: Path) -> None:
+    import os
+
+    db = tmp_path / "vulndb.sqlite"
+    stale, fresh = tmp_path / ".vulndb.sqlite.999999.new", tmp_path / ".vulndb.sqlite.999998.new"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"running")
+    os.utime(stale, (1, 1))  # from a sync killed long ago
+    sync([RETIREJS], db_path=db, download=False, eol_url=None)
+    assert not stale.exists()
+    assert fresh.exists()  # may belong to a sync running right now
+    assert db.exists()
+
+
 def test_unknown_input_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "advisories.txt"
     bad.write_text("hello")

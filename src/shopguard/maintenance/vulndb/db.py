@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ class VulnDBWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = target.with_name(f".{target.name}.{os.getpid()}.new")
         self.tmp.unlink(missing_ok=True)
+        _remove_stale(target)
         self.conn = sqlite3.connect(self.tmp)
         self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA synchronous=OFF")
@@ -163,6 +165,20 @@ class VulnDBWriter:
     def __exit__(self, exc_type: object, *_: object) -> None:
         if exc_type is not None:
             self.abort()
+
+
+STALE_AFTER_S = 6 * 3600
+
+
+def _remove_stale(target: Path) -> None:
+    """Half-built files left by a sync that was killed (kill -9, power loss) hours ago."""
+    now = time.time()
+    for old in target.parent.glob(f".{target.name}.*.new"):
+        try:
+            if now - old.stat().st_mtime > STALE_AFTER_S:
+                old.unlink()
+        except OSError:
+            continue
 
 
 class VulnDBMissing(FileNotFoundError):
