@@ -28,6 +28,7 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
+from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
 from shopguard.response.settings import ResponseSettings
@@ -191,6 +192,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
 
     @field_validator("host")
     @classmethod
