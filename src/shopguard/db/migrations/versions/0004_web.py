@@ -1,7 +1,7 @@
 """web: approved payment-page inventory
 
 Revision ID: 0004_web
-Revises: 0009_policies_insurance (re-chained after merging main)
+Revises: 0010_response (re-chained after merging main)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import shopguard.db.base
 
 revision = "0004_web"
-down_revision = "0009_policies_insurance"
+down_revision = "0010_response"
 branch_labels = None
 depends_on = None
 
