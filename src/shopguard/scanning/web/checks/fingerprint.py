@@ -7,11 +7,13 @@ end-of-life matching.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import date
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.findings import Finding, Refs, Severity
-from shopguard.scanning.web.fingerprint import fingerprint
+from shopguard.scanning.web.fingerprint import Software, fingerprint
 from shopguard.scanning.web.targets import origin
 
 
@@ -40,6 +42,8 @@ class Fingerprinting(BaseCheck):
                 refs=Refs(pci=("6.3.2",)),
                 key=f"{sw.kind}:{sw.product}",
             )
+        for f in await asyncio.to_thread(eol_findings, self.id, where, fp.software):
+            yield f
         if (
             fp.platform
             and configured not in ("custom", fp.platform)
@@ -56,3 +60,83 @@ class Fingerprinting(BaseCheck):
                 evidence={"detected": fp.platform, "configured": configured},
                 key="platform-mismatch",
             )
+
+
+# endoflife.date product ids of what the fingerprint can name.
+EOL_PRODUCTS = {
+    "apache": "apache-http-server",
+    "nginx": "nginx",
+    "php": "php",
+    "wordpress": "wordpress",
+    "magento": "magento",
+    "shopware": "shopware",
+    "drupal": "drupal",
+    "joomla": "joomla",
+}
+
+
+def eol_findings(
+    check_id: str, where: str, software: Iterable[Software], today: date | None = None
+) -> list[Finding]:
+    """End-of-life and missed patch releases, judged by the maintenance protocol's data
+    (:func:`shopguard.maintenance.eol_status`) for versions seen from outside."""
+    try:
+        from shopguard.maintenance import eol_status
+    except ImportError:  # the maintenance protocol is not installed in this build
+        return []
+    today = today or date.today()
+    out: list[Finding] = []
+    for sw in software:
+        product = EOL_PRODUCTS.get(sw.product)
+        if product is None or not sw.version:
+            continue
+        try:
+            st = eol_status(product, sw.version, today)
+        except Exception:  # noqa: S112 - missing or broken EOL data must not fail the fingerprint
+            continue
+        if st is None:
+            continue
+        ev = {
+            "product": product,
+            "version": sw.version,
+            "cycle": st.cycle,
+            "eol_date": str(st.eol_date or ""),
+            "latest_in_cycle": st.latest,
+            "upgrade_to": st.upgrade_to,
+            "seen_in": sw.source,
+        }
+        if st.is_eol:
+            when = f" on {st.eol_date:%Y-%m-%d}" if st.eol_date else ""
+            out.append(
+                Finding(
+                    check_id + ".eol",
+                    Severity.HIGH,
+                    f"{sw.product} {sw.version} is end-of-life (security fixes stopped{when})",
+                    where,
+                    detail=f"The {sw.source} shows {sw.product} {sw.version}. Its release line {st.cycle} "
+                    "gets no more security fixes, so newly found holes stay open for good.",
+                    remediation="Upgrade to a supported release line "
+                    f"({st.upgrade_to or st.latest_cycle}); then hide the version "
+                    "(see scanning.web.server-banner).",
+                    evidence=ev,
+                    refs=Refs(pci=("6.3.3", "12.3.4")),
+                    key=f"eol:{product}",
+                )
+            )
+        elif not st.is_latest and st.latest:
+            out.append(
+                Finding(
+                    check_id + ".outdated",
+                    Severity.LOW,
+                    f"{sw.product} {sw.version} is behind on patches (latest {st.latest})",
+                    where,
+                    detail=f"Release {st.latest} of the {st.cycle} line is out; the releases in between "
+                    "usually fix security problems.",
+                    remediation=f"Update {sw.product} to {st.latest} (your OS packages may carry the fixes "
+                    "under an older number: check your distribution's security tracker).",
+                    evidence=ev,
+                    refs=Refs(pci=("6.3.3",)),
+                    key=f"outdated:{product}",
+                )
+            )
+    return out
