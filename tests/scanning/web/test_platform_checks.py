@@ -200,7 +200,10 @@ def test_versions_seen_from_outside_are_judged_with_maintenance_eol_data():
     from shopguard.scanning.web.checks.fingerprint import eol_findings
     from shopguard.scanning.web.fingerprint import Software
 
-    sw = [Software("php", "7.2.24", "X-Powered-By header", "language"), Software("nginx", None, "Server header")]
+    sw = [
+        Software("php", "7.2.24", "X-Powered-By header", "language"),
+        Software("nginx", None, "Server header"),
+    ]
     [f] = eol_findings("scanning.web.fingerprint", "https://shop.example", sw, today=date(2026, 11, 25))
     assert f.check_id == "scanning.web.fingerprint.eol" and f.severity is Severity.HIGH
     assert f.evidence["eol_date"] == "2020-11-30" and "6.3.3" in f.refs.pci
