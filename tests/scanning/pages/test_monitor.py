@@ -128,3 +128,41 @@ async def test_browser_guard_refuses_internal_addresses_for_a_public_shop():
     assert await guard.allowed("data:text/plain,hi")
     loopback_shop = _Guard(Scope(frozenset({"127.0.0.1"}), allow_private=True))
     assert await loopback_shop.allowed("http://127.0.0.1:8080/")
+
+
+async def test_ajax_add_to_cart_step_and_a_broken_step(sessions):
+    from shopguard.scanning.pages.browser import StepFailed
+
+    added: list[str] = []
+
+    def add(h):
+        added.append(h.command)
+        h.answer(Answer(200, {"Content-Type": "application/json"}, '{"ok": true}'))
+
+    product = "<html><body><button id='add' onclick=\"fetch('/cart/add',{method:'POST'})\">Add</button>"
+    site = Site(
+        {
+            "/p": Answer(200, {}, product),
+            "/cart/add": add,
+            "/checkout": Answer(200, {}, "<html><script src='/js/pay.js'></script></html>"),
+            "/js/pay.js": Answer(200, {"Content-Type": "application/javascript"}, "1;"),
+        }
+    )
+    with serve(site):
+        store = Store.model_validate(
+            {
+                "name": "t",
+                "storefront_url": site.url,
+                "checkout_url": site.url + "checkout",
+                "pages": {"steps": [{"goto": "/p"}, {"click": "#add"}], "settle_ms": 0},
+            }
+        )
+        [inv] = await inventory_pages(store)
+        assert added == ["POST"] and [s.identifier for s in inv.scripts] == [site.url + "js/pay.js"]
+        steps = (store.pages.steps[0], store.pages.steps[1].model_copy(update={"click": "#nope"}))
+        broken = store.model_copy(update={"pages": store.pages.model_copy(update={"steps": steps})})
+        try:
+            await inventory_pages(broken)
+            raise AssertionError("expected StepFailed")
+        except StepFailed as exc:
+            assert "step 2 (click #nope) failed" in str(exc)

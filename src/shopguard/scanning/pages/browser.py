@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import shutil
 import socket
@@ -232,17 +233,34 @@ async def _route_all(page: Any, guard: _Guard, inv: PageInventory | None) -> Non
     await page.route("**/*", handle)
 
 
+class StepFailed(RuntimeError):
+    """An add-to-cart step from ``[stores.pages]`` could not be carried out."""
+
+
 async def _run_steps(page: Any, store: Store, guard: _Guard) -> None:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     await _route_all(page, guard, None)
     base = str(store.storefront_url)
-    for step in store.pages.steps:
-        if step.goto is not None:
-            await page.goto(urljoin(base, step.goto), wait_until="load")
-        elif step.click is not None:
-            async with page.expect_navigation(wait_until="load", timeout=10_000):
-                await page.click(step.click)
-        elif step.fill is not None:
-            await page.fill(step.fill, step.value)
+    wait = store.pages.step_timeout_ms
+    for n, step in enumerate(store.pages.steps, start=1):
+        what = (
+            f"goto {step.goto}" if step.goto else f"click {step.click}" if step.click else f"fill {step.fill}"
+        )
+        try:
+            if step.goto is not None:
+                await page.goto(urljoin(base, step.goto), wait_until="load")
+            elif step.click is not None:
+                await page.click(step.click, timeout=wait)
+                # A form posts and navigates, an AJAX button only sends requests: either way,
+                # wait until the network is quiet (a navigation keeps it busy until it loads).
+                with contextlib.suppress(PlaywrightTimeout):
+                    await page.wait_for_load_state("networkidle", timeout=10_000)
+            elif step.fill is not None:
+                await page.fill(step.fill, step.value, timeout=wait)
+        except Exception as exc:
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise StepFailed(f"[stores.pages] step {n} ({what}) failed: {first}") from None
 
 
 async def _inventory(page: Any, label: str, url: str, guard: _Guard, settle_ms: int) -> PageInventory:

@@ -39,4 +39,6 @@ class PageMonitor(_Model):
     """How often the monitor should run: daily by default, weekly at the least (PCI DSS 11.6.1)."""
     settle_ms: Annotated[int, Field(ge=0, le=30_000)] = 1500
     """How long to wait after a page loads for scripts that arrive late."""
+    step_timeout_ms: Annotated[int, Field(ge=100, le=60_000)] = 5000
+    """How long a step waits for its element to appear."""
     chromium: str = "/usr/bin/chromium"
