@@ -207,3 +207,20 @@ def test_versions_seen_from_outside_are_judged_with_maintenance_eol_data():
     [f] = eol_findings("scanning.web.fingerprint", "https://shop.example", sw, today=date(2026, 11, 25))
     assert f.check_id == "scanning.web.fingerprint.eol" and f.severity is Severity.HIGH
     assert f.evidence["eol_date"] == "2020-11-30" and "6.3.3" in f.refs.pci
+
+
+async def test_customer_login_is_not_an_admin_login_but_a_generic_admin_is():
+    customer = (
+        "<html><head><title>My account</title></head><form><input type=password></form>Administration</html>"
+    )
+    admin = (
+        "<html><head><title>Shop Admin - Sign in</title></head><form><input type='password'></form></html>"
+    )
+    site = Site(
+        {"/": Answer(200, {}, "shop"), "/login": Answer(200, {}, customer), "/admin/": Answer(200, {}, admin)}
+    )
+    with serve(site):
+        found = await findings_of(make_store(site.url, concurrency=8), "scanning.web.admin")
+    assert [(f.key, f.title) for f in found] == [
+        ("/admin/", "An admin login is reachable from anywhere (/admin/)")
+    ]

@@ -50,13 +50,14 @@ ADMIN_PATHS = (
     AdminPath("/admin/", "Shopware", _m(r"Shopware Administration|sw-login"), RESTRICT),
     AdminPath("/backend/", "Shopware 5", _m(r"Shopware Backend|Shopware\.app"), RESTRICT),
     AdminPath("/admin/", "Django", _m(r"Django (site )?admin|id=\"login-form\""), RESTRICT),
-    AdminPath("/dashboard/", "Django Oscar", _m(r"oscar|Dashboard"), RESTRICT),
+    AdminPath("/dashboard/", "Django Oscar", _m(r"oscar"), RESTRICT),
     AdminPath("/administrator/", "Joomla", _m(r"Joomla|mod-login-username"), RESTRICT),
     AdminPath("/user/login", "Drupal", _m(r"Drupal|user-login-form"), RESTRICT),
-    AdminPath("/admin/", "generic", _m(r"admin|administrator|dashboard|backoffice|back office"), RESTRICT),
-    AdminPath("/admin/login", "generic", _m(r"admin|administrator|dashboard"), RESTRICT),
-    AdminPath("/login", "generic", _m(r"admin|administrator|dashboard|back.?office"), RESTRICT),
-    AdminPath("/backoffice/", "generic", _m(r"admin|back.?office"), RESTRICT),
+    # Generic paths need the word in the page title, not just anywhere (a customer login
+    # page may mention "administration" in its footer).
+    AdminPath("/admin/", "generic", _m(r"<title>[^<]*(admin|dashboard|back.?office)"), RESTRICT),
+    AdminPath("/admin/login", "generic", _m(r"<title>[^<]*(admin|dashboard|back.?office)"), RESTRICT),
+    AdminPath("/backoffice/", "generic", _m(r"<title>[^<]*(admin|back.?office)"), RESTRICT),
 )
 
 
@@ -90,7 +91,8 @@ class AdminSurface(BaseCheck):
                 yield Finding(
                     self.id,
                     Severity.MEDIUM,
-                    f"The {ap.product} admin login is reachable from anywhere ({ap.path})",
+                    f"{'An' if ap.product == 'generic' else 'The ' + ap.product} admin login is reachable "
+                    f"from anywhere ({ap.path})",
                     resp.url,
                     detail="Anyone on the internet can try passwords on the shop's admin login. Stolen or "
                     "guessed admin passwords are how most skimmers get into a shop.",
