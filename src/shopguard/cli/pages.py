@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import sys
 from pathlib import Path
 
 import typer
@@ -22,6 +23,11 @@ pages_app = typer.Typer(
     name="pages", help="Payment-page script inventory and tamper detection.", no_args_is_help=True
 )
 STORE_OPTION = typer.Option(None, "--store", "-s", help="Store name (needed when the config has several).")
+
+
+def _console() -> Console:
+    """Full width when piped or captured, so URLs are not folded."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _one_store(config: Path | None, name: str | None) -> tuple[Store, Config]:
@@ -62,7 +68,7 @@ def pages_approve(
         if inv.error:
             fail(f"{inv.url}: {inv.error}", ExitCode.RUN_FAILED)
     done = approve(sessions, store.name, inventories, why.strip(), by or getpass.getuser(), item)
-    console = Console(highlight=False)
+    console = _console()
     table = Table(title=f"Payment-page inventory of {store.name}")
     for col in ("Page", "Kind", "Item", "Action"):
         table.add_column(col)
@@ -101,7 +107,7 @@ def pages_list(
             table.add_row(
                 a.page, a.kind, a.identifier, a.justification, a.approved_by, f"{a.approved_at:%Y-%m-%d}"
             )
-    Console(highlight=False).print(table)
+    _console().print(table)
 
 
 @pages_app.command("revoke")
