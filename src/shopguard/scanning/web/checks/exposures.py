@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
@@ -69,6 +70,29 @@ def describe(probe: Probe, resp: Response) -> tuple[dict[str, object], Severity]
     return ev, sev
 
 
+VCS_DIRS = ("/.git/", "/.svn/", "/.hg/", "/.bzr/", "/CVS/")
+
+
+def group_vcs(found: list[Finding]) -> list[Finding]:
+    """One finding per exposed VCS folder (the worst file), naming the other files seen."""
+    out: list[Finding] = []
+    groups: dict[str, list[Finding]] = {}
+    for f in found:
+        folder = next((d for d in VCS_DIRS if f.key.startswith(d)), None)
+        if folder is None:
+            out.append(f)
+        else:
+            groups.setdefault(folder, []).append(f)
+    for items in groups.values():
+        items.sort(key=lambda f: (-f.severity.rank, f.key))
+        first = items[0]
+        if len(items) > 1:
+            ev = {**first.evidence, "also_exposed": [f.key for f in items[1:]]}
+            first = replace(first, evidence=ev)
+        out.append(first)
+    return out
+
+
 @register_check
 class Exposures(BaseCheck):
     id = "scanning.web.exposures"
@@ -84,9 +108,8 @@ class Exposures(BaseCheck):
                 continue
             results = await asyncio.gather(*(self._probe(client, root, p, base) for p in probes))
             errors = [r for r in results if isinstance(r, BudgetExhausted)]
-            for item in results:
-                if isinstance(item, Finding):
-                    yield item
+            for item in group_vcs([r for r in results if isinstance(r, Finding)]):
+                yield item
             if errors:
                 raise errors[0]  # an incomplete sweep must not look clean
             if client.seconds_left <= 0:
