@@ -28,7 +28,7 @@ from webscan_nginx import bad_servers, free_port, make_certs, run_nginx, write_s
 from shopguard.checks import CheckContext, Resources, all_checks, run_one  # noqa: E402
 from shopguard.config import Config, Store  # noqa: E402
 from shopguard.scanning.web.client import RESOURCE_KEY, ScopedClient  # noqa: E402
-from shopguard.scanning.web.tls import gather_facts  # noqa: E402
+from shopguard.scanning.web.tls import OPENSSL_FAMILIES, gather_facts  # noqa: E402
 
 SHARED_RETIRE = next(
     (
@@ -56,6 +56,18 @@ async def full_scan(store: Store, prefixes: tuple[str, ...]) -> tuple[float, int
     for r in errors:
         print(f"   check error {r.check_id}: {r.message}")
     return took, requests, sum(len(r.findings) for r in runs), {r.check_id: r.duration_s for r in runs}
+
+
+def s_client_accepts(port: int, ciphers: str) -> bool:
+    """Arbiter for disagreements: does `openssl s_client` complete a TLS 1.2 handshake with these ciphers?"""
+    r = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-cipher", ciphers],
+        input=b"",
+        capture_output=True,
+        check=False,
+        timeout=20,
+    )
+    return b"Cipher is (NONE)" not in r.stdout and b"New, TLSv1" in r.stdout
 
 
 def testssl(port: int, out: Path) -> tuple[float, dict[str, str]]:
@@ -160,7 +172,10 @@ async def main() -> None:
                 t_offered = tfacts[tid].startswith("offered")
                 compared += 1
                 agree += t_offered == mine
-                print(f"   {family}: testssl {t_offered} shopguard {mine}")
+                truth = s_client_accepts(https, OPENSSL_FAMILIES[family])
+                print(
+                    f"   {family}: testssl {t_offered} shopguard {mine}; openssl s_client at SECLEVEL=0: {truth}"
+                )
             print(f"headline TLS facts in agreement: {agree}/{compared}")
 
 
