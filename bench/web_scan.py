@@ -174,7 +174,8 @@ async def main() -> None:
                 agree += t_offered == mine
                 truth = s_client_accepts(https, OPENSSL_FAMILIES[family])
                 print(
-                    f"   {family}: testssl {t_offered} shopguard {mine}; openssl s_client at SECLEVEL=0: {truth}"
+                    f"   {family}: testssl {t_offered} shopguard {mine}; "
+                    f"openssl s_client at SECLEVEL=0: {truth}"
                 )
             print(f"headline TLS facts in agreement: {agree}/{compared}")
 
