@@ -1,48 +1,14 @@
-"""Fixtures for the web-scan tests: stores pointing at loopback servers and a way
-to run one registered check through the real runner."""
+"""Fixtures for the web-scan tests: certificates, TLS sites, Debian nginx (good and bad),
+and the retire.js test copy. Helpers live in webscan_helpers.py."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-
-from shopguard.checks import CheckRun, all_checks, run_checks
-from shopguard.config import Config, Store, WebScan
-from shopguard.findings import Finding
-
-
-def make_store(url: str, checkout: str | None = None, basket: str | None = None, **web: Any) -> Store:
-    return Store(
-        name="t",
-        storefront_url=url,
-        checkout_url=checkout,
-        basket_url=basket,
-        web=WebScan(**web),
-    )
-
-
-async def run_web_checks(store: Store, ids: Sequence[str], timeout: float = 30) -> dict[str, CheckRun]:
-    checks = [c for c in all_checks() if c.id in ids]
-    assert len(checks) == len(ids), f"unknown check ids among {ids}"
-    results = await run_checks(Config(stores=(store,)), [store], checks, timeout=timeout)
-    return {r.check_id: r for r in results}
-
-
-async def findings_of(store: Store, check_id: str, timeout: float = 30) -> list[Finding]:
-    run = (await run_web_checks(store, [check_id], timeout))[check_id]
-    assert not run.errored, run.message
-    return run.findings
-
-
-@pytest.fixture
-def store_for():
-    return make_store
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from webscan_helpers import findings_of, make_store
 from webscan_servers import Answer, Site, redirect_to, serve
 
-from conftest import findings_of, make_store
 from shopguard.findings import Severity
 
 

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 import pytest
+from webscan_helpers import make_store
 from webscan_servers import Answer, Site, endless_body, gzip_bomb, redirect_to, serve, slow_answer, slow_drip
 
-from conftest import make_store
 from shopguard.config import WebScan
 from shopguard.scanning.web.client import (
     AddressRefused,

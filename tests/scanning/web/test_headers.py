@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from webscan_helpers import findings_of, make_store
 from webscan_servers import Answer, Site, serve
 
-from conftest import findings_of, make_store
 from shopguard.findings import Severity
 from shopguard.scanning.web import csp, grading
 from shopguard.scanning.web.client import Response

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from webscan_helpers import findings_of, make_store, run_web_checks
 from webscan_servers import Answer, Site, serve
 
-from conftest import findings_of, make_store, run_web_checks
 from shopguard.findings import Severity
 from shopguard.scanning.web.client import FetchError, ScopedClient
 from shopguard.scanning.web.tls import gather_facts

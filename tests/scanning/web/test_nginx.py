@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from conftest import make_store, run_web_checks
+from webscan_helpers import make_store, run_web_checks
+
 from shopguard.checks import all_checks
 from shopguard.findings import Severity
 from shopguard.scanning.web.tls import gather_facts

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from webscan_helpers import findings_of, make_store, run_web_checks
 from webscan_servers import Answer, Site, serve
 
-from conftest import findings_of, make_store, run_web_checks
 from shopguard.findings import Severity
 from shopguard.scanning.web import retire
 
