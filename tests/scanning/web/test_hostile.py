@@ -123,7 +123,7 @@ async def test_a_sweep_cut_short_by_the_budget_is_an_error_not_a_clean_result():
 
 
 @contextmanager
-def legacy_tls_server(supported: set[int]) -> Iterator[int]:
+def legacy_tls_server(supported: set[int], versions: frozenset[int] = frozenset({0x0303})) -> Iterator[int]:
     """Answers a ClientHello with a ServerHello choosing an offered suite it 'supports'
     (as an old OpenSSL 1.0 server with RC4/3DES would), or a handshake_failure alert."""
     import struct
@@ -148,10 +148,17 @@ def legacy_tls_server(supported: set[int]) -> Iterator[int]:
             n = struct.unpack("!H", hs[off : off + 2])[0]
             offered = [struct.unpack("!H", hs[off + 2 + i : off + 4 + i])[0] for i in range(0, n, 2)]
             chosen = next((s for s in offered if s in supported), None)
-            if chosen is None:
+            client_version = struct.unpack("!H", hs[4:6])[0]
+            if chosen is None or client_version not in versions:
                 conn.sendall(b"\x15\x03\x03\x00\x02\x02\x28")
                 return
-            body = b"\x03\x03" + b"\x11" * 32 + b"\x00" + struct.pack("!H", chosen) + b"\x00"
+            body = (
+                struct.pack("!H", client_version)
+                + b"\x11" * 32
+                + b"\x00"
+                + struct.pack("!H", chosen)
+                + b"\x00"
+            )
             msg = b"\x02" + struct.pack("!I", len(body))[1:] + body
             conn.sendall(b"\x16\x03\x03" + struct.pack("!H", len(msg)) + msg)
 
@@ -182,3 +189,12 @@ async def test_raw_client_hello_detects_suites_openssl3_cannot_offer():
             for name, ids in RAW_FAMILIES.items()
         }
     assert got == {"RC4": True, "3DES": True, "DES": False, "EXPORT": False}
+
+
+async def test_sslv3_probe():
+    from shopguard.scanning.web.tls import SSL3_SUITES, raw_suite_accepted
+
+    with legacy_tls_server({0x002F}, frozenset({0x0300, 0x0303})) as port:
+        assert await raw_suite_accepted("127.0.0.1", port, "h", SSL3_SUITES, 2.0, version=0x0300)
+    with legacy_tls_server({0x002F}) as port:
+        assert not await raw_suite_accepted("127.0.0.1", port, "h", SSL3_SUITES, 2.0, version=0x0300)

@@ -48,6 +48,10 @@ RAW_FAMILIES: dict[str, tuple[int, ...]] = {
 }
 
 
+# Common SSLv3 suites (RSA/DHE with AES, 3DES, RC4) for the SSLv3 probe.
+SSL3_SUITES: tuple[int, ...] = (0x002F, 0x0035, 0x000A, 0x0005, 0x0004, 0x0033, 0x0039, 0x0016)
+
+
 @dataclass(frozen=True)
 class Handshake:
     ok: bool
@@ -220,9 +224,9 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-def client_hello(suites: tuple[int, ...], sni: str | None) -> bytes:
-    """A minimal TLS 1.2 ClientHello offering only ``suites``."""
-    body = struct.pack("!H", 0x0303) + os.urandom(32) + b"\x00"
+def client_hello(suites: tuple[int, ...], sni: str | None, version: int = 0x0303) -> bytes:
+    """A minimal ClientHello (TLS 1.2 by default, 0x0300 for SSLv3) offering only ``suites``."""
+    body = struct.pack("!H", version) + os.urandom(32) + b"\x00"
     body += struct.pack("!H", 2 * len(suites)) + b"".join(struct.pack("!H", s) for s in suites)
     body += b"\x01\x00"  # compression: null
     ext = b""
@@ -242,13 +246,16 @@ def client_hello(suites: tuple[int, ...], sni: str | None) -> bytes:
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
-async def raw_suite_accepted(ip: str, port: int, host: str, suites: tuple[int, ...], timeout: float) -> bool:
-    """True when the server answers the ClientHello with a ServerHello choosing one of ``suites``."""
+async def raw_suite_accepted(
+    ip: str, port: int, host: str, suites: tuple[int, ...], timeout: float, version: int = 0x0303
+) -> bool:
+    """True when the server answers the ClientHello with a ServerHello choosing one of ``suites``
+    (and, for an SSLv3 hello, agreeing to SSLv3)."""
     writer = None
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(ip, port)
-            writer.write(client_hello(suites, None if _is_ip(host) else host))
+            writer.write(client_hello(suites, None if _is_ip(host) else host, version))
             await writer.drain()
             head = await reader.readexactly(5)
             if head[0] != 0x16:
@@ -262,7 +269,8 @@ async def raw_suite_accepted(ip: str, port: int, host: str, suites: tuple[int, .
             if len(rec) < off + 2:
                 return False
             chosen = struct.unpack("!H", rec[off : off + 2])[0]
-            return chosen in suites
+            server_version = struct.unpack("!H", rec[4:6])[0]
+            return chosen in suites and (version == 0x0303 or server_version == version)
     except (OSError, TimeoutError, asyncio.IncompleteReadError):
         return False
     finally:
@@ -294,13 +302,16 @@ async def gather_facts(
         *(handshake(ip, port, host, _context(version=PROTOCOLS[n]), timeout) for n in names),
         *(handshake(ip, port, host, _context(ciphers=OPENSSL_FAMILIES[f]), timeout) for f in fams),
     ]
-    results = await asyncio.gather(*jobs)
-    raw_results = await asyncio.gather(
-        *(raw_suite_accepted(ip, port, host, RAW_FAMILIES[r], timeout) for r in raws)
-    )
+    raw_jobs = [
+        *(raw_suite_accepted(ip, port, host, RAW_FAMILIES[r], timeout) for r in raws),
+        raw_suite_accepted(ip, port, host, SSL3_SUITES, timeout, version=0x0300),
+    ]
+    results, raw_all = await asyncio.gather(asyncio.gather(*jobs), asyncio.gather(*raw_jobs))
+    raw_results = raw_all[:-1]
     verified = results[0]
     facts.trusted = verified.ok
     facts.trust_error = verified.verify_error or (None if verified.ok else verified.error)
+    facts.protocols["SSLv3"] = raw_all[-1]
     for n, r in zip(names, results[1 : 1 + len(names)], strict=True):
         facts.protocols[n] = r.ok
     for f, r in zip(fams, results[1 + len(names) :], strict=True):

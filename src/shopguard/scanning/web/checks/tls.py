@@ -87,6 +87,18 @@ def judge(check_id: str, facts: TlsFacts, now: datetime | None = None) -> Iterat
             refs=REFS,
         )
         return
+    if facts.protocols.get("SSLv3"):
+        yield Finding(
+            check_id + ".protocols",
+            Severity.CRITICAL,
+            "SSLv3 is accepted",
+            where,
+            detail="SSLv3 is broken (POODLE): an attacker on the network can decrypt parts of the traffic.",
+            remediation=PROTOCOL_FIX,
+            evidence={**base, "protocols": facts.protocols},
+            refs=REFS,
+            key="sslv3",
+        )
     old = [p for p in ("TLSv1.0", "TLSv1.1") if facts.protocols.get(p)]
     if old:
         yield Finding(
