@@ -166,3 +166,17 @@ async def test_ajax_add_to_cart_step_and_a_broken_step(sessions):
             raise AssertionError("expected StepFailed")
         except StepFailed as exc:
             assert "step 2 (click #nope) failed" in str(exc)
+
+
+async def test_missing_chromium_is_a_clear_check_error(sessions):
+    store = Store.model_validate(
+        {
+            "name": "t",
+            "storefront_url": "http://127.0.0.1:1/",
+            "checkout_url": "http://127.0.0.1:1/checkout",
+            "pages": {"chromium": "/nonexistent/chromium"},
+        }
+    )
+    check = next(c for c in all_checks() if c.id == "scanning.pages")
+    [res] = await run_checks(Config(stores=(store,)), [store], [check], db=sessions, timeout=30)
+    assert res.errored and "Chromium not found at /nonexistent/chromium" in res.message

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import os
 import shutil
 import socket
 import tempfile
@@ -157,6 +158,10 @@ class PageInventory:
         }
 
 
+class BrowserMissing(RuntimeError):
+    """The configured Chromium binary does not exist (ShopGuard never downloads one)."""
+
+
 class _Guard:
     """Decides per request whether the browser may fetch it."""
 
@@ -187,6 +192,11 @@ async def inventory_pages(store: Store, timeout_s: float = 45.0) -> list[PageInv
     from playwright.async_api import async_playwright
 
     settings = store.pages
+    if not os.access(settings.chromium, os.X_OK):
+        raise BrowserMissing(
+            f"Chromium not found at {settings.chromium}: install Debian's chromium package "
+            '(apt-get install chromium) or set chromium = "/path/to/chromium" in [stores.pages]'
+        )
     targets = [
         (label, str(url))
         for label, url in (("basket", store.basket_url), ("checkout", store.checkout_url))
