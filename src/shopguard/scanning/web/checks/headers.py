@@ -308,7 +308,7 @@ class SecurityHeaders(BaseCheck):
             "Only allow the origins that need it, from a fixed list; never echo the request's Origin "
             "together with Access-Control-Allow-Credentials: true."
         )
-        if acao == CORS_PROBE_ORIGIN and creds:
+        if acao in (CORS_PROBE_ORIGIN, "null") and creds:
             result = "cross-origin-resource-sharing-implemented-with-universal-access"
             return [
                 _finding(
