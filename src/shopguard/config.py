@@ -280,6 +280,9 @@ def _describe(err: dict[str, Any]) -> str:
     if len(shown) > 80:
         shown = shown[:77] + "..."
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    for prefix in ("Input should be ", "input should be "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
     return f"{where}: found {shown}; expected {msg[:1].lower() + msg[1:]}"
 
 
