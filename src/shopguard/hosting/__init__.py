@@ -36,4 +36,9 @@ def open_transport(store: Store) -> HostTransport:
         return LocalTransport()
     from shopguard.hosting.transport.ssh import SSHTarget, SSHTransport
 
-    return SSHTransport(SSHTarget.parse(store.host), key=store.ssh_key, known_hosts=store.known_hosts)
+    return SSHTransport(
+        SSHTarget.parse(store.host),
+        key=store.ssh_key,
+        known_hosts=store.known_hosts,
+        connect_timeout=store.hosting.command_timeout_s,
+    )

@@ -51,7 +51,7 @@ class HostCheck(BaseCheck):
                     check_id=f"{self.id}.not-checked",
                     severity=Severity.INFO,
                     title=f"{self.subject[:1].upper() + self.subject[1:]} not checked: {exc}",
-                    location=facts.transport.name,
+                    location=self.subject,
                     detail="ShopGuard found nothing to audit here. If this host should run it, "
                     "check the binary path in [stores.hosting].",
                     evidence={"reason": str(exc)},

@@ -88,7 +88,7 @@ class Isolation(HostCheck):
                 "shared",
                 Severity.MEDIUM,
                 "This server looks shared with other sites: " + "; ".join(reasons),
-                facts.transport.name,
+                "this server",
                 detail="A store that takes card payments should live on a dedicated, properly configured "
                 "server. On a shared one, a hole in any neighbour's site, or a neighbour's own code, can reach "
                 "the shop's files, sessions and database passwords, and you cannot harden what you do not control.",

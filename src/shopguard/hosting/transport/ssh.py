@@ -241,7 +241,7 @@ async def fetch_host_key(url: str, *, timeout: float = CONNECT_TIMEOUT_S) -> asy
     """The host's public key, fetched without logging in (for ``hosts trust``)."""
     t = SSHTarget.parse(url)
     try:
-        key = await asyncssh.get_server_host_key(t.host, t.port, connect_timeout=timeout)
+        key = await asyncio.wait_for(asyncssh.get_server_host_key(t.host, t.port, config=[]), timeout)
     except (OSError, asyncssh.Error, TimeoutError, asyncio.TimeoutError) as exc:
         raise HostUnreachable(f"cannot reach {t.host}:{t.port}: {exc}") from None
     if key is None:
