@@ -252,7 +252,8 @@ class Nginx(HostCheck):
 
     def _server(self, server: Directive) -> Iterable[Finding]:
         label = server_label(server)
-        if effective(server, "return") is not None and server.first("return") is not None:
+        reject = server.first("ssl_reject_handshake")
+        if server.first("return") is not None or (reject is not None and reject.args == ["on"]):
             return  # a redirect-only or refuse-all server serves nothing
         headers = {d.args[0].lower() for d in effective_all(server, "add_header") if d.args}
         wanted = list(SECURITY_HEADERS) + (["strict-transport-security"] if is_ssl(server) else [])
@@ -371,7 +372,8 @@ class Nginx(HostCheck):
                     explicit[port] = server
         for port, servers in sorted(by_port.items()):
             default = explicit.get(port, servers[0])
-            if default.first("return") is not None or blocks(default):
+            reject = default.first("ssl_reject_handshake")
+            if default.first("return") is not None or blocks(default) or (reject is not None and reject.args == ["on"]):
                 continue
             if len(servers) == 1 and port not in explicit:
                 continue  # only one site on this port: nothing else could answer

@@ -195,6 +195,8 @@ async def fpm_pools(facts: Facts) -> tuple[str, list[Pool], dict[str, str]]:
 
     async def read() -> tuple[str, list[Pool], dict[str, str]]:
         binary = await fpm_binary(facts)
+        if binary.startswith("/") and not await facts.transport.exists(binary):
+            raise CommandMissing(f"{binary} is not installed")
         ver = re.search(r"(\d+\.\d+)$", binary)
         conf = facts.settings.php_fpm_conf or (f"/etc/php/{ver.group(1)}/fpm/php-fpm.conf" if ver else "")
         if not conf:
