@@ -32,6 +32,7 @@ def parse_logrotate(text: str, file: str, defaults: dict[str, str], rules: list[
     returns its ``include`` targets."""
     includes: list[str] = []
     current: RotateRule | None = None
+    pending: list[str] = []
     skipping = 0
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -42,7 +43,11 @@ def parse_logrotate(text: str, file: str, defaults: dict[str, str], rules: list[
                 skipping = 0
             continue
         if line.endswith("{"):
-            current = RotateRule(line[:-1].split(), file)
+            current = RotateRule(pending + line[:-1].split(), file)
+            pending = []
+            continue
+        if current is None and line.startswith(("/", '"')):
+            pending += line.split()  # file patterns may stand on lines before the "{"
             continue
         if line == "}":
             if current is not None:
