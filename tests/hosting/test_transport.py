@@ -119,12 +119,19 @@ async def test_ssh_same_answers_as_local(sshd: Sshd, tmp_path: Path) -> None:
         for t in (ssh, local):
             assert await t.read_file(str(tmp_path / "f")) == b"hello\x00world"
             assert await t.read_file(str(tmp_path / "f"), max_bytes=3) == b"hel"
-            assert await t.listdir(str(tmp_path)) == ["f"]
+            assert await t.listdir(str(tmp_path)) in (["f"], ["f", "g"])
             assert await t.stat(str(tmp_path / "missing")) is None
             with pytest.raises(FileMissing):
                 await t.read_file(str(tmp_path / "missing"))
             with pytest.raises(CommandMissing):
                 await t.run(["/nonexistent/nginx", "-T"])
+        (tmp_path / "g").write_text("==> not a header <==\nsecond\n")
+        many = [str(tmp_path / "f"), str(tmp_path / "missing"), str(tmp_path / "g")]
+        a_files, b_files = await ssh.read_files(many), await local.read_files(many)
+        assert a_files[many[0]] == b_files[many[0]] == b"hello\x00world"
+        assert a_files[many[2]] == b_files[many[2]] == b"==> not a header <==\nsecond\n"
+        assert isinstance(a_files[many[1]], FileMissing) and isinstance(b_files[many[1]], FileMissing)
+        assert await ssh.stat_many(many) == await local.stat_many(many)
         assert await ssh.stat(str(tmp_path / "f")) == await local.stat(str(tmp_path / "f"))
         assert await ssh.stat("/etc") == await local.stat("/etc")
         a, b = await ssh.run(["uname", "-r"]), await local.run(["uname", "-r"])

@@ -14,7 +14,7 @@ import pytest
 
 from shopguard.checks import CheckRun
 
-from .conftest import run_hosting, store_for
+from .conftest import Sshd, run_hosting, store_for
 from .stack import FPM_BIN, Stack, remove, start_stack
 
 NGINX_BAD = {
@@ -161,3 +161,27 @@ def test_fpm_pool_as_root_and_public_listen(scratch: Path) -> None:
     broken.write_text("[global]\npid = /x\n[p]\nuser = www-data\nlisten = 127.0.0.1:1\npm = nonsense\n")
     r = run_hosting(store_for(php_fpm_bin=FPM_BIN, php_fpm_conf=str(broken)), ["hosting.php.fpm"])["hosting.php.fpm"]
     assert r.outcome.value == "error" and "could not check PHP-FPM because" in r.message and "pm" in r.message
+
+
+def _summary(runs: dict[str, CheckRun]) -> dict[str, tuple[str, list[tuple[str, ...]]]]:
+    return {
+        cid: (
+            r.outcome.value,
+            sorted((f.check_id, f.severity.value, f.location, f.key, f.title, repr(sorted(f.evidence.items())))
+                   for f in r.findings),
+        )
+        for cid, r in runs.items()
+    }
+
+
+def test_same_results_over_ssh_and_locally(stacks: dict[str, Stack], sshd: Sshd) -> None:
+    """Every hosting check, once through the local transport and once over SSH to
+    the loopback sshd (the same machine): the results must be identical."""
+    bad = stacks["bad"]
+    kw = {"web_roots": [bad.web], "databases": [{"name": "main", "dsn": "mysql://root@127.0.0.1:3306/test"}],
+          **bad.settings}
+    local = _summary(run_hosting(store_for(**kw)))
+    remote = _summary(run_hosting(sshd.store(**kw)))
+    assert len(local) >= 20
+    assert remote == local
+    assert sum(len(v[1]) for v in local.values()) > 30  # the bad stack really produced findings

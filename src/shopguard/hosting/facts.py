@@ -123,11 +123,14 @@ class Facts:
         return [n for n in names if n in procs]
 
     async def installed(self, program: str) -> bool:
-        """Whether a program exists in the safe PATH (checked with ``test -e``)."""
-        for d in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
-            if await self.transport.exists(f"{d}/{program}"):
-                return True
-        return False
+        """Whether a program exists in the safe PATH (one listing, shared by all checks)."""
+
+        async def read() -> set[str]:
+            dirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+            res = await self.run(["find", *dirs, "-maxdepth", "1", "-printf", "%f\\n"])
+            return set(res.stdout.split())
+
+        return program in await self.memo("programs", read)
 
 
 async def host_facts(ctx: CheckContext) -> Facts:

@@ -12,7 +12,7 @@ from shopguard.checks import CheckContext, register_check
 from shopguard.findings import Finding, Severity
 from shopguard.hosting.base import CouldNotCheck, HostCheck
 from shopguard.hosting.facts import Facts
-from shopguard.hosting.transport.interface import FileMissing
+from shopguard.hosting.transport.interface import FileMissing, TransportError
 
 WEAK_CIPHERS = re.compile(r"(^3des|-cbc$|^arcfour|^blowfish|^cast128|^rijndael)")
 WEAK_MACS = re.compile(r"(md5|^hmac-sha1|^umac-64|-96)")
@@ -193,11 +193,13 @@ class SudoNoPassword(HostCheck):
             files += [f"{facts.etc('sudoers.d')}/{n}" for n in await facts.transport.listdir(facts.etc("sudoers.d"))]
         except FileMissing:
             pass
-        for path in files:
-            try:
-                text = await facts.transport.read_text(path)
-            except FileMissing:
+        contents = await facts.transport.read_files(files)
+        for path, data in contents.items():
+            if isinstance(data, FileMissing):
                 continue
+            if isinstance(data, TransportError):
+                raise data
+            text = data.decode("utf-8", "replace")
             for n, line in enumerate(text.splitlines(), 1):
                 rule = line.split("#", 1)[0].strip()
                 if "NOPASSWD" in rule and not rule.startswith("Defaults"):

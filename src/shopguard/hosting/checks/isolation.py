@@ -71,11 +71,9 @@ class Isolation(HostCheck):
                 evidence["fpm_users"] = sorted(users)[:20]
         except (CouldNotCheck, TransportError):
             pass
-        sites: list[str] = []
-        for acc in await facts.accounts():
-            if acc.uid >= 1000 and acc.uid != 65534 and acc.home.startswith("/home/"):
-                if await facts.transport.exists(f"{acc.home}/public_html"):
-                    sites.append(acc.home)
+        homes = [a.home for a in await facts.accounts() if a.uid >= 1000 and a.uid != 65534 and a.home.startswith("/home/")]
+        stats = await facts.transport.stat_many([f"{h}/public_html" for h in homes])
+        sites = [h for h in homes if stats[f"{h}/public_html"] is not None]
         if len(sites) >= THRESHOLD:
             reasons.append(f"{len(sites)} accounts have their own public_html (a hosting panel layout)")
             evidence["public_html_homes"] = sites[:20]

@@ -96,11 +96,9 @@ async def logrotate_rules(facts: Facts) -> tuple[list[RotateRule], dict[str, str
             paths = [f"{inc.rstrip('/')}/{n}" for n in names]
         except TransportError:
             paths = [inc]
-        for p in paths:
-            try:
-                parse_logrotate(await facts.transport.read_text(p), p, dict(defaults), rules)
-            except FileMissing:
-                continue
+        for p, data in (await facts.transport.read_files(paths)).items():
+            if isinstance(data, bytes):
+                parse_logrotate(data.decode("utf-8", "replace"), p, dict(defaults), rules)
     return rules, defaults
 
 
@@ -113,11 +111,14 @@ class Logs(HostCheck):
     async def inspect(self, ctx: CheckContext, facts: Facts) -> AsyncIterator[Finding]:
         log_dir = facts.settings.log_dir.rstrip("/")
         rules, defaults = await logrotate_rules(facts)
+        probe = [f"{log_dir}/{n}" for n, _ in WEB_LOGS] + [f"{log_dir}/{r}" for _, r in WEB_LOGS]
+        probe += [f"{log_dir}/{n}" for n in AUTH_LOGS] + [f"{log_dir}/journal"]
+        stats = await facts.transport.stat_many(probe)
         found: list[tuple[str, str]] = []  # (kind, path)
         for name, rel in WEB_LOGS:
-            if await facts.transport.exists(f"{log_dir}/{name}"):
+            if stats[f"{log_dir}/{name}"] is not None:
                 path = f"{log_dir}/{rel}"
-                if await facts.transport.exists(path):
+                if stats[path] is not None:
                     found.append(("web", path))
                 else:
                     yield self.finding(
@@ -126,10 +127,10 @@ class Logs(HostCheck):
                         remediation="Enable access_log (nginx) / CustomLog (Apache) for every site.",
                         pci=("10.2.1",), key=path,
                     )
-        auth = [f"{log_dir}/{n}" for n in AUTH_LOGS if await facts.transport.exists(f"{log_dir}/{n}")]
+        auth = [f"{log_dir}/{n}" for n in AUTH_LOGS if stats[f"{log_dir}/{n}"] is not None]
         if auth:
             found += [("auth", p) for p in auth]
-        elif await facts.transport.exists(f"{log_dir}/journal"):
+        elif stats[f"{log_dir}/journal"] is not None:
             pass  # journald keeps authentication events; its retention is set in journald.conf
         else:
             yield self.finding(
@@ -164,7 +165,7 @@ class Logs(HostCheck):
                                   "defaults": defaults},
                         pci=("10.5.1",), key=path,
                     )
-            st = await facts.transport.stat(path)
+            st = stats.get(path) or await facts.transport.stat(path)
             if st is not None and st.mode & 0o004:
                 yield self.finding(
                     "world-readable", Severity.MEDIUM if kind == "auth" else Severity.LOW,

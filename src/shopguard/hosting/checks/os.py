@@ -150,15 +150,12 @@ class AutoUpdates(HostCheck):
         if names is not None:
             enabled: str | None = None
             where: str | None = None
-            for name in names:
-                try:
-                    text = await facts.transport.read_text(f"{conf_dir}/{name}")
-                except TransportError:
-                    continue
-                m = re.search(r'APT::Periodic::Unattended-Upgrade\s+"?(\d+)"?', text)
-                if m:
-                    enabled = m.group(1)  # apt reads files in name order: the last one wins
-                    where = f"{conf_dir}/{name}"
+            contents = await facts.transport.read_files([f"{conf_dir}/{n}" for n in names])
+            for path, data in contents.items():  # apt reads files in name order: the last one wins
+                if isinstance(data, bytes):
+                    m = re.search(r'APT::Periodic::Unattended-Upgrade\s+"?(\d+)"?', data.decode("utf-8", "replace"))
+                    if m:
+                        enabled, where = m.group(1), path
             installed = await facts.installed("unattended-upgrade")
             if not installed or enabled in (None, "0"):
                 yield self.finding(

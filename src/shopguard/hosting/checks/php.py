@@ -210,10 +210,11 @@ async def fpm_pools(facts: Facts) -> tuple[str, list[Pool], dict[str, str]]:
         parse_fpm_conf(await facts.transport.read_text(conf), conf, pools, includes)
         for pattern in includes:
             folder, _, glob = pattern.rpartition("/")
-            for name in await facts.transport.listdir(folder or "."):
-                if fnmatch.fnmatch(name, glob):
-                    path = f"{folder}/{name}"
-                    parse_fpm_conf(await facts.transport.read_text(path), path, pools, [])
+            names = [n for n in await facts.transport.listdir(folder or ".") if fnmatch.fnmatch(n, glob)]
+            for path, data in (await facts.transport.read_files([f"{folder}/{n}" for n in names])).items():
+                if isinstance(data, Exception):
+                    raise data
+                parse_fpm_conf(data.decode("utf-8", "replace"), path, pools, [])
         ini_arg = ["-c", facts.settings.php_fpm_ini] if facts.settings.php_fpm_ini else []
         res = await facts.run([binary, *ini_arg, "-i"])
         if not res.ok:

@@ -9,6 +9,7 @@ cannot run anything that writes, even by mistake. Commands run without a shell
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
 from abc import ABC, abstractmethod
@@ -180,7 +181,9 @@ ALLOWED_COMMANDS: dict[str, Validator] = {
     "firewall-cmd": _only("--state", "--list-all", "--get-default-zone"),
     "ps": _only("-e", "-o", "comm=", "-eo", "user=,comm=", "user=,comm=,args="),
     "find": _find,
-    "head": lambda a: len(a) == 4 and a[0] == "-c" and a[1].isdigit() and a[2] == "--" and _plain(a[3:]),
+    "head": lambda a: (
+        len(a) >= 4 and a[0] in ("-c", "-vc") and a[1].isdigit() and a[2] == "--" and _plain(a[3:])
+    ),
     "stat": lambda a: len(a) >= 4 and a[0] == "-c" and a[2] == "--" and _plain(a[3:]),
     "uname": _only("-r", "-s", "-m", "-a"),
     "redis-cli": _redis_cli,
@@ -239,6 +242,26 @@ class HostTransport(ABC):
     @abstractmethod
     async def listdir(self, path: str) -> list[str]:
         """Names in a folder, sorted. Raises FileMissing, PermissionDenied."""
+
+    async def read_files(
+        self, paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> dict[str, bytes | TransportError]:
+        """Several files at once (one round trip over SSH); each path maps to its
+        content or to the error reading it."""
+
+        async def one(p: str) -> bytes | TransportError:
+            try:
+                return await self.read_file(p, max_bytes=max_bytes)
+            except TransportError as exc:
+                return exc
+
+        results = await asyncio.gather(*(one(p) for p in paths))
+        return dict(zip(paths, results, strict=True))
+
+    async def stat_many(self, paths: Sequence[str]) -> dict[str, FileStat | None]:
+        """Metadata of several paths at once (None where missing)."""
+        results = await asyncio.gather(*(self.stat(p) for p in paths))
+        return dict(zip(paths, results, strict=True))
 
     async def read_text(self, path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
         return (await self.read_file(path, max_bytes=max_bytes)).decode("utf-8", "replace")

@@ -200,13 +200,57 @@ class SSHTransport(HostTransport):
             self._raise_for(path, err)
         return out
 
+    async def read_files(
+        self, paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> dict[str, bytes | TransportError]:
+        """One ``head -v`` for all files; its ``==> path <==`` headers split the output."""
+        if len(paths) <= 1:
+            return await super().read_files(paths, max_bytes=max_bytes)
+        out, err, _ = await self._run_bytes(["head", "-vc", str(max_bytes), "--", *paths], DEFAULT_COMMAND_TIMEOUT_S)
+        result: dict[str, bytes | TransportError] = {}
+        marks = []
+        pos = 0
+        for p in paths:
+            head = b"==> " + p.encode() + b" <==\n"
+            i = out.find(head, pos)
+            if i >= 0:
+                marks.append((p, i, i + len(head)))
+                pos = i + len(head)
+        for k, (p, _, start) in enumerate(marks):
+            end = marks[k + 1][1] - 1 if k + 1 < len(marks) else len(out)  # head adds a blank line between files
+            result[p] = out[start:end]
+        errors = err.decode("utf-8", "replace")
+        for p in paths:
+            if p not in result:
+                line = next((x for x in errors.splitlines() if f"'{p}'" in x), "")
+                try:
+                    self._raise_for(p, line.encode())
+                except TransportError as exc:
+                    result[p] = exc
+        return result
+
+    async def stat_many(self, paths: Sequence[str]) -> dict[str, FileStat | None]:
+        if not paths:
+            return {}
+        out, err, rc = await self._run_bytes(
+            ["stat", "-c", "%f %u %g %s %Y %n", "--", *paths], DEFAULT_COMMAND_TIMEOUT_S
+        )
+        found: dict[str, FileStat | None] = {p: None for p in paths}
+        for line in out.decode("utf-8", "replace").splitlines():
+            parts = line.split(" ", 5)
+            if len(parts) == 6 and parts[5] in found:
+                found[parts[5]] = self._parse_stat(parts[5], parts[:5])
+        for line in err.decode("utf-8", "replace").splitlines():
+            if "Permission denied" in line:
+                raise PermissionDenied(f"permission denied: {line.strip()[:200]}")
+        return found
+
     async def stat(self, path: str) -> FileStat | None:
-        out, err, rc = await self._run_bytes(["stat", "-c", "%f %u %g %s %Y", "--", path], DEFAULT_COMMAND_TIMEOUT_S)
-        if rc != 0:
-            if b"No such file or directory" in err or b"Not a directory" in err:
-                return None
-            self._raise_for(path, err)
-        raw, uid, gid, size, mtime = out.decode().split()
+        return (await self.stat_many([path]))[path]
+
+    @staticmethod
+    def _parse_stat(path: str, fields: Sequence[str]) -> FileStat:
+        raw, uid, gid, size, mtime = fields
         mode = int(raw, 16)
         kind = (
             "f"
