@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from shopguard.audit import AuditInterrupted, run_audit
-from shopguard.checks import DEFAULT_TIMEOUT_S
+from shopguard.checks import DEFAULT_TIMEOUT_S, SelectorError, all_checks, select
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, err_console, fail, open_db
 from shopguard.cli.output import ProgressReporter, check_fail_on, check_format, emit, exit_code_for
 from shopguard.config import Config, ConfigError, Store, find_config, load_config
@@ -57,6 +57,9 @@ def scan_host(
     ),
     ssh_key: Path | None = typer.Option(None, "--ssh-key", help="Private key for SSH (default: ssh-agent)."),
     known_hosts: Path | None = typer.Option(None, "--known-hosts", help="Default: ~/.ssh/known_hosts."),
+    only: str | None = typer.Option(
+        None, "--only", help="Only these hosting check-id prefixes, comma-separated (e.g. hosting.ssh,hosting.nginx)."
+    ),
     fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 at/above: critical/high/medium/low/info/never."),
     config: Path | None = CONFIG_OPTION,
     db: str | None = DB_OPTION,
@@ -65,6 +68,14 @@ def scan_host(
     """Audit a server's hardening (OS, SSH, firewall, nginx, PHP, files, databases, caches, logs)."""
     report_format = check_format(fmt)
     threshold = check_fail_on(fail_on)
+    selectors = [x.strip() for x in (only or "hosting").split(",") if x.strip()]
+    for sel in selectors:
+        if sel != "hosting" and not sel.startswith("hosting."):
+            fail(f"--only {sel!r}: scan host runs hosting checks only; use a prefix such as hosting.ssh")
+    try:
+        select(all_checks(), selectors)
+    except SelectorError as exc:
+        fail(str(exc))
     cfg = Config()
     try:
         cfg = load_config(find_config(config))
@@ -86,7 +97,7 @@ def scan_host(
     sessions = open_db(db, cfg)
     try:
         with ProgressReporter(f"Auditing {store.host}") as progress:
-            run = run_audit(cfg, [store], sessions, selectors=["hosting"], kind="scan-host", timeout=timeout,
+            run = run_audit(cfg, [store], sessions, selectors=selectors, kind="scan-host", timeout=timeout,
                             progress=progress.callback)
     except DatabaseError as exc:
         fail(str(exc), ExitCode.RUN_FAILED)
@@ -99,6 +110,11 @@ def scan_host(
         typer.echo(line)
     else:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    hosting_runs = [e for e in run.executions if e[1].startswith("hosting.")]
+    if hosting_runs and all(e[2] != "ok" for e in hosting_runs):
+        err_console.print(f"error: no hosting check could run on {store.host}: {hosting_runs[0][3]}",
+                          markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(int(ExitCode.RUN_FAILED))
     raise typer.Exit(int(exit_code_for(run, threshold)))
 
 
