@@ -5,6 +5,7 @@ hosting checks through the real runner."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -34,7 +35,9 @@ def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: f
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"server exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -45,10 +48,8 @@ def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: f
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(5)
 
 
@@ -61,7 +62,9 @@ def scratch() -> Iterator[Path]:
     shutil.rmtree(d, ignore_errors=True)
 
 
-def store_for(host: str = "local", *, web_roots: Sequence[Path] = (), databases: Any = (), **settings: Any) -> Store:
+def store_for(
+    host: str = "local", *, web_roots: Sequence[Path] = (), databases: Any = (), **settings: Any
+) -> Store:
     return Store.model_validate(
         {
             "name": "t",
@@ -74,7 +77,9 @@ def store_for(host: str = "local", *, web_roots: Sequence[Path] = (), databases:
     )
 
 
-def run_hosting(store: Store, selectors: Sequence[str] = ("hosting",), timeout: float = 60) -> dict[str, CheckRun]:
+def run_hosting(
+    store: Store, selectors: Sequence[str] = ("hosting",), timeout: float = 60
+) -> dict[str, CheckRun]:
     """Run the selected hosting checks through the real runner; check id -> result."""
     cfg = Config(stores=(store,))
     results = asyncio.run(run_checks(cfg, [store], select(all_checks(), list(selectors)), timeout=timeout))
@@ -103,7 +108,9 @@ class Sshd:
         return f"ssh://root@127.0.0.1:{self.port}"
 
     def store(self, **kw: Any) -> Store:
-        return store_for(self.url, **kw).model_copy(update={"ssh_key": self.user_key, "known_hosts": self.known_hosts})
+        return store_for(self.url, **kw).model_copy(
+            update={"ssh_key": self.user_key, "known_hosts": self.known_hosts}
+        )
 
     def trust(self) -> None:
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {self.host_pub}\n")
@@ -125,7 +132,9 @@ class Sshd:
 
 def start_sshd(base: Path) -> Sshd:
     base.mkdir(parents=True, exist_ok=True)
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir (what `service ssh start` makes)
+    Path("/run/sshd").mkdir(
+        mode=0o755, exist_ok=True
+    )  # sshd's privilege-separation dir (what `service ssh start` makes)
     host_key = base / "host_ed25519"
     user_key = base / "user_ed25519"
     for key in (host_key, user_key):
@@ -164,8 +173,6 @@ def own_sshd(tmp_path: Path) -> Iterator[Sshd]:
     server = start_sshd(tmp_path / "sshd")
     yield server
     for pid in server.pids():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
     stop(server.proc)

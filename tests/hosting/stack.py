@@ -176,9 +176,26 @@ def start_stack(base: Path, good: bool) -> Stack:
     write_web_root(web, good)
     s = Stack(good, d, web, free_port(), free_port(), free_port())
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=shop.example", "-days", "2"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(d / "key.pem"),
+            "-out",
+            str(d / "cert.pem"),
+            "-subj",
+            "/CN=shop.example",
+            "-days",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
     )
     fmt = {"d": d, "web": web, "port": s.port, "ssl_port": s.ssl_port, "fpm_port": s.fpm_port}
     (d / "php.ini").write_text((GOOD_INI if good else BAD_INI).format(**fmt))
@@ -188,18 +205,24 @@ def start_stack(base: Path, good: bool) -> Stack:
             **fmt,
             http_extra=(GOOD_HTTP if good else BAD_HTTP).format(**fmt),
             server_extra=GOOD_SERVER if good else BAD_SERVER,
-            other="" if good else f"server {{ listen 127.0.0.1:{s.port}; server_name other.example; root {web}; }}",
+            other=""
+            if good
+            else f"server {{ listen 127.0.0.1:{s.port}; server_name other.example; root {web}; }}",
         )
     )
     fpm = subprocess.Popen(
         [FPM_BIN, "-F", "-R", "-y", str(d / "fpm.conf"), "-c", str(d / "php.ini")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     s.procs.append(fpm)
     wait_port(s.fpm_port, fpm)
     nginx = subprocess.Popen(
         ["nginx", "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     s.procs.append(nginx)
     wait_port(s.port, nginx)

@@ -39,10 +39,16 @@ def _sshd_conf(d: Path, body: str) -> Path:
 
 
 def test_sshd_effective_config(tmp_path: Path) -> None:
-    bad = run_hosting(store_for(sshd_config=str(_sshd_conf(tmp_path, BAD_SSHD))), ["hosting.ssh"])["hosting.ssh"]
+    bad = run_hosting(store_for(sshd_config=str(_sshd_conf(tmp_path, BAD_SSHD))), ["hosting.ssh"])[
+        "hosting.ssh"
+    ]
     assert ids(bad) == {
-        "hosting.ssh.root-login", "hosting.ssh.password-auth", "hosting.ssh.empty-passwords",
-        "hosting.ssh.max-auth-tries", "hosting.ssh.weak-ciphers", "hosting.ssh.weak-macs",
+        "hosting.ssh.root-login",
+        "hosting.ssh.password-auth",
+        "hosting.ssh.empty-passwords",
+        "hosting.ssh.max-auth-tries",
+        "hosting.ssh.weak-ciphers",
+        "hosting.ssh.weak-macs",
         "hosting.ssh.weak-kexalgorithms",
     }
     by = {f.check_id: f for f in bad.findings}
@@ -50,12 +56,16 @@ def test_sshd_effective_config(tmp_path: Path) -> None:
     assert by["hosting.ssh.root-login"].severity.value == "high"
     assert by["hosting.ssh.empty-passwords"].severity.value == "critical"
     assert by["hosting.ssh.max-auth-tries"].evidence["cis"] == ["5.2.7"]
-    good = run_hosting(store_for(sshd_config=str(_sshd_conf(tmp_path, GOOD_SSHD))), ["hosting.ssh"])["hosting.ssh"]
+    good = run_hosting(store_for(sshd_config=str(_sshd_conf(tmp_path, GOOD_SSHD))), ["hosting.ssh"])[
+        "hosting.ssh"
+    ]
     assert ids(good) == set()
 
 
 def test_sshd_syntax_error(tmp_path: Path) -> None:
-    r = run_hosting(store_for(sshd_config=str(_sshd_conf(tmp_path, "PermitRootLogin sometimes\n"))), ["hosting.ssh"])
+    r = run_hosting(
+        store_for(sshd_config=str(_sshd_conf(tmp_path, "PermitRootLogin sometimes\n"))), ["hosting.ssh"]
+    )
     msg = r["hosting.ssh"].message
     assert r["hosting.ssh"].outcome.value == "error" and "could not check the SSH server configuration" in msg
     assert "sometimes" in msg or "PermitRootLogin" in msg
@@ -74,9 +84,13 @@ def _etc(d: Path, good: bool) -> Path:
         shadow += "deploy::19000:0:99999:7:::\n"
         (etc / "sudoers.d" / "deploy").write_text("deploy ALL=(ALL) NOPASSWD: ALL  # convenience\n")
         (etc / "os-release").write_text('ID=debian\nVERSION_ID="11"\nPRETTY_NAME="Debian GNU/Linux 11"\n')
-        (etc / "apt" / "apt.conf.d" / "20auto-upgrades").write_text('APT::Periodic::Unattended-Upgrade "0";\n')
+        (etc / "apt" / "apt.conf.d" / "20auto-upgrades").write_text(
+            'APT::Periodic::Unattended-Upgrade "0";\n'
+        )
         (etc / "logrotate.conf").write_text(f"weekly\nrotate 4\ninclude {etc}/logrotate.d\n")
-        (etc / "logrotate.d" / "nginx").write_text("/LOGS/nginx/*.log {\n daily\n rotate 14\n postrotate\n x\n endscript\n}\n")
+        (etc / "logrotate.d" / "nginx").write_text(
+            "/LOGS/nginx/*.log {\n daily\n rotate 14\n postrotate\n x\n endscript\n}\n"
+        )
     else:
         (etc / "os-release").write_text('ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
         (etc / "apt" / "apt.conf.d" / "20auto-upgrades").write_text(
@@ -102,8 +116,15 @@ def _etc(d: Path, good: bool) -> Path:
 
 
 def test_accounts_sudo_keys_os_logs(tmp_path: Path) -> None:
-    selectors = ["hosting.accounts", "hosting.sudo", "hosting.root-keys", "hosting.os.release",
-                 "hosting.os.auto-updates", "hosting.os.reboot", "hosting.logs"]
+    selectors = [
+        "hosting.accounts",
+        "hosting.sudo",
+        "hosting.root-keys",
+        "hosting.os.release",
+        "hosting.os.auto-updates",
+        "hosting.os.reboot",
+        "hosting.logs",
+    ]
     root_bad = tmp_path / "root-bad"
     (root_bad / ".ssh").mkdir(parents=True)
     (root_bad / ".ssh" / "authorized_keys").write_text(
@@ -115,8 +136,12 @@ def test_accounts_sudo_keys_os_logs(tmp_path: Path) -> None:
     (run_bad / "reboot-required").write_text("*** System restart required ***\n")
     (run_bad / "reboot-required.pkgs").write_text("linux-image-amd64\nlibc6\n")
     bad = run_hosting(
-        store_for(etc=str(_etc(tmp_path, False)), root_home=str(root_bad), run_dir=str(run_bad),
-                  log_dir=str(tmp_path / "logs-bad")),
+        store_for(
+            etc=str(_etc(tmp_path, False)),
+            root_home=str(root_bad),
+            run_dir=str(run_bad),
+            log_dir=str(tmp_path / "logs-bad"),
+        ),
         selectors,
     )
     assert ids(bad["hosting.accounts.uid0"]) == {"hosting.accounts.uid0"}
@@ -131,7 +156,11 @@ def test_accounts_sudo_keys_os_logs(tmp_path: Path) -> None:
     assert ids(bad["hosting.os.auto-updates"]) == {"hosting.os.auto-updates.disabled"}
     reboot = bad["hosting.os.reboot"].findings
     assert len(reboot) == 1 and reboot[0].evidence["packages"] == ["libc6", "linux-image-amd64"]
-    assert ids(bad["hosting.logs"]) == {"hosting.logs.missing", "hosting.logs.retention", "hosting.logs.world-readable"}
+    assert ids(bad["hosting.logs"]) == {
+        "hosting.logs.missing",
+        "hosting.logs.retention",
+        "hosting.logs.world-readable",
+    }
     ret = next(f for f in bad["hosting.logs"].findings if f.check_id == "hosting.logs.retention")
     assert ret.evidence["retention_days"] == 14 and "10.5.1" in ret.refs.pci
 
@@ -140,11 +169,15 @@ def test_accounts_sudo_keys_os_logs(tmp_path: Path) -> None:
     run_good = tmp_path / "run-good"
     run_good.mkdir()
     good = run_hosting(
-        store_for(etc=str(_etc(tmp_path, True)), root_home=str(root_good), run_dir=str(run_good),
-                  log_dir=str(tmp_path / "logs-good")),
+        store_for(
+            etc=str(_etc(tmp_path, True)),
+            root_home=str(root_good),
+            run_dir=str(run_good),
+            log_dir=str(tmp_path / "logs-good"),
+        ),
         selectors,
     )
-    for check_id in selectors[:1] + ["hosting.accounts.empty-password", *selectors[1:]]:
+    for check_id in [*selectors[:1], "hosting.accounts.empty-password", *selectors[1:]]:
         if check_id == "hosting.accounts":
             continue
         if check_id == "hosting.os.auto-updates" and not Path("/usr/bin/unattended-upgrade").exists():
@@ -157,9 +190,13 @@ def test_accounts_sudo_keys_os_logs(tmp_path: Path) -> None:
 def test_logrotate_retention_arithmetic() -> None:
     defaults: dict[str, str] = {}
     rules: list = []
-    parse_logrotate("weekly\nrotate 4\n/var/log/a.log /var/log/b.log {\n monthly\n rotate 12\n}\n"
-                    "/var/log/c.log {\n rotate -1\n}\n/var/log/d.log {\n daily\n rotate 999\n maxage 90\n}\n",
-                    "x", defaults, rules)
+    parse_logrotate(
+        "weekly\nrotate 4\n/var/log/a.log /var/log/b.log {\n monthly\n rotate 12\n}\n"
+        "/var/log/c.log {\n rotate -1\n}\n/var/log/d.log {\n daily\n rotate 999\n maxage 90\n}\n",
+        "x",
+        defaults,
+        rules,
+    )
     assert [retention_days(r.options, defaults) for r in rules] == [372, 10**6, 90]
     assert retention_days({}, defaults) == 28
 

@@ -33,7 +33,21 @@ def test_scan_host_json_through_storage_and_reports(tmp_path: Path) -> None:
     cfg = _config(tmp_path, "local")
     db = f"sqlite:///{tmp_path / 'sg.db'}"
     res = CliRunner().invoke(
-        app, ["scan", "host", "--store", "shop", "-c", str(cfg), "--db", db, "--format", "json", "--fail-on", "critical"]
+        app,
+        [
+            "scan",
+            "host",
+            "--store",
+            "shop",
+            "-c",
+            str(cfg),
+            "--db",
+            db,
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        ],
     )
     assert res.exit_code == 1, res.output  # the UID-0 'toor' account is critical
     doc = json.loads(res.stdout)
@@ -52,21 +66,48 @@ def test_scan_host_json_through_storage_and_reports(tmp_path: Path) -> None:
 def test_scan_host_over_ssh_table(tmp_path: Path, sshd: Sshd) -> None:
     cfg = _config(tmp_path, sshd.url, sshd)
     res = CliRunner().invoke(
-        app, ["scan", "host", "--store", "shop", "-c", str(cfg), "--db", f"sqlite:///{tmp_path / 'x.db'}",
-              "--fail-on", "critical", "--only", "hosting.accounts,hosting.sudo"]
+        app,
+        [
+            "scan",
+            "host",
+            "--store",
+            "shop",
+            "-c",
+            str(cfg),
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "--fail-on",
+            "critical",
+            "--only",
+            "hosting.accounts,hosting.sudo",
+        ],
     )
     assert res.exit_code == 1, res.output  # toor (UID 0) seen over SSH
     assert "Hardening score 75/100 (critical 1; 0 check(s) not completed)" in res.stdout
     assert "Hosting" in res.stdout
-    wrong = CliRunner().invoke(app, ["scan", "host", "--only", "scanning.web", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    wrong = CliRunner().invoke(
+        app, ["scan", "host", "--only", "scanning.web", "--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
     assert wrong.exit_code == 2 and "scan host runs hosting checks only" in wrong.output
 
 
 def test_scan_host_unreachable_and_bad_target(tmp_path: Path, own_sshd: Sshd) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
     res = CliRunner().invoke(
-        app, ["scan", "host", own_sshd.url, "--ssh-key", str(own_sshd.user_key), "--known-hosts",
-              str(own_sshd.known_hosts), "--db", db, "-f", "json"]
+        app,
+        [
+            "scan",
+            "host",
+            own_sshd.url,
+            "--ssh-key",
+            str(own_sshd.user_key),
+            "--known-hosts",
+            str(own_sshd.known_hosts),
+            "--db",
+            db,
+            "-f",
+            "json",
+        ],
     )
     assert res.exit_code == 3
     assert f"shopguard hosts trust {own_sshd.url}" in res.stderr

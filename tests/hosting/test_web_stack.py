@@ -30,8 +30,16 @@ NGINX_BAD = {
     "hosting.nginx.default-vhost",
 }
 PHP_WEB = {
-    "expose-php", "display-errors", "allow-url-include", "allow-url-fopen", "disable-functions", "open-basedir",
-    "cookie-httponly", "cookie-secure", "strict-mode", "upload-limit",
+    "expose-php",
+    "display-errors",
+    "allow-url-include",
+    "allow-url-fopen",
+    "disable-functions",
+    "open-basedir",
+    "cookie-httponly",
+    "cookie-secure",
+    "strict-mode",
+    "upload-limit",
 }
 PHP_CLI = {"allow-url-include", "allow-url-fopen"}
 
@@ -112,16 +120,24 @@ def test_php_cli_and_fpm(results: dict[str, dict[str, CheckRun]]) -> None:
     fpm_bad = {i.removeprefix("hosting.php.fpm.") for i in found(results["bad"]["hosting.php.fpm"])}
     assert fpm_bad == PHP_WEB | {"owns-code", "limit-extensions"}
     assert found(results["good"]["hosting.php.fpm"]) == set()
-    disp = next(f for f in results["bad"]["hosting.php.fpm"].findings if f.check_id.endswith("display-errors"))
+    disp = next(
+        f for f in results["bad"]["hosting.php.fpm"].findings if f.check_id.endswith("display-errors")
+    )
     assert disp.evidence["sapi"] == "pool shop" and disp.location.endswith("fpm.conf")  # pool override wins
 
 
 def test_code_ownership(results: dict[str, dict[str, CheckRun]], stacks: dict[str, Stack]) -> None:
     bad = {f.check_id: f for f in results["bad"]["hosting.code"].findings}
-    assert set(bad) == {"hosting.code.web-writable", "hosting.code.world-writable", "hosting.code.credentials-readable"}
+    assert set(bad) == {
+        "hosting.code.web-writable",
+        "hosting.code.world-writable",
+        "hosting.code.credentials-readable",
+    }
     w = bad["hosting.code.web-writable"]
     assert w.evidence["user"] == "www-data" and str(stacks["bad"].web / "index.php") in w.evidence["examples"]
-    assert str(stacks["bad"].web / "uploads" / "x.php") not in w.evidence["examples"]  # uploads may be writable
+    assert (
+        str(stacks["bad"].web / "uploads" / "x.php") not in w.evidence["examples"]
+    )  # uploads may be writable
     assert bad["hosting.code.credentials-readable"].location == str(stacks["bad"].web / "wp-config.php")
     assert found(results["good"]["hosting.code"]) == set()
 
@@ -137,8 +153,12 @@ def test_nginx_syntax_error_is_a_clear_check_error(scratch: Path) -> None:
 
 def test_missing_programs_are_reported_not_passed() -> None:
     runs = run_hosting(
-        store_for(nginx_bin="/nonexistent/nginx", php_bin="/nonexistent/php", php_fpm_bin="/nonexistent/php-fpm",
-                  sshd_bin="/nonexistent/sshd"),
+        store_for(
+            nginx_bin="/nonexistent/nginx",
+            php_bin="/nonexistent/php",
+            php_fpm_bin="/nonexistent/php-fpm",
+            sshd_bin="/nonexistent/sshd",
+        ),
         ["hosting.nginx", "hosting.php", "hosting.ssh"],
     )
     for check_id in ("hosting.nginx", "hosting.php.cli", "hosting.php.fpm", "hosting.ssh"):
@@ -154,12 +174,16 @@ def test_fpm_pool_as_root_and_public_listen(scratch: Path) -> None:
         f"[global]\npid = {scratch}/p.pid\nerror_log = {scratch}/e.log\n"
         "[rootpool]\nuser = root\ngroup = root\nlisten = 9000\npm = static\npm.max_children = 1\n"
     )
-    r = run_hosting(store_for(php_fpm_bin=FPM_BIN, php_fpm_conf=str(conf)), ["hosting.php.fpm"])["hosting.php.fpm"]
+    r = run_hosting(store_for(php_fpm_bin=FPM_BIN, php_fpm_conf=str(conf)), ["hosting.php.fpm"])[
+        "hosting.php.fpm"
+    ]
     ids = {f.check_id for f in r.findings}
     assert {"hosting.php.fpm.root-pool", "hosting.php.fpm.listen-public"} <= ids, r.message
     broken = scratch / "broken.conf"
     broken.write_text("[global]\npid = /x\n[p]\nuser = www-data\nlisten = 127.0.0.1:1\npm = nonsense\n")
-    r = run_hosting(store_for(php_fpm_bin=FPM_BIN, php_fpm_conf=str(broken)), ["hosting.php.fpm"])["hosting.php.fpm"]
+    r = run_hosting(store_for(php_fpm_bin=FPM_BIN, php_fpm_conf=str(broken)), ["hosting.php.fpm"])[
+        "hosting.php.fpm"
+    ]
     assert r.outcome.value == "error" and "could not check PHP-FPM because" in r.message and "pm" in r.message
 
 
@@ -167,8 +191,10 @@ def _summary(runs: dict[str, CheckRun]) -> dict[str, tuple[str, list[tuple[str, 
     return {
         cid: (
             r.outcome.value,
-            sorted((f.check_id, f.severity.value, f.location, f.key, f.title, repr(sorted(f.evidence.items())))
-                   for f in r.findings),
+            sorted(
+                (f.check_id, f.severity.value, f.location, f.key, f.title, repr(sorted(f.evidence.items())))
+                for f in r.findings
+            ),
         )
         for cid, r in runs.items()
     }
@@ -178,8 +204,11 @@ def test_same_results_over_ssh_and_locally(stacks: dict[str, Stack], sshd: Sshd)
     """Every hosting check, once through the local transport and once over SSH to
     the loopback sshd (the same machine): the results must be identical."""
     bad = stacks["bad"]
-    kw = {"web_roots": [bad.web], "databases": [{"name": "main", "dsn": "mysql://root@127.0.0.1:3306/test"}],
-          **bad.settings}
+    kw = {
+        "web_roots": [bad.web],
+        "databases": [{"name": "main", "dsn": "mysql://root@127.0.0.1:3306/test"}],
+        **bad.settings,
+    }
     local = _summary(run_hosting(store_for(**kw)))
     remote = _summary(run_hosting(sshd.store(**kw)))
     assert len(local) >= 20

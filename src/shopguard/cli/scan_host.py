@@ -44,7 +44,9 @@ def _adhoc_store(target: str, ssh_key: Path | None, known_hosts: Path | None) ->
 
 def score_of(run: StoredRun) -> HardeningScore:
     findings = [sf.finding for sf in run.findings if sf.counts_as_open]
-    errors = sum(1 for _, check_id, outcome, _ in run.executions if check_id.startswith("hosting.") and outcome != "ok")
+    errors = sum(
+        1 for _, check_id, outcome, _ in run.executions if check_id.startswith("hosting.") and outcome != "ok"
+    )
     return hardening_score(findings, errors)
 
 
@@ -58,9 +60,13 @@ def scan_host(
     ssh_key: Path | None = typer.Option(None, "--ssh-key", help="Private key for SSH (default: ssh-agent)."),
     known_hosts: Path | None = typer.Option(None, "--known-hosts", help="Default: ~/.ssh/known_hosts."),
     only: str | None = typer.Option(
-        None, "--only", help="Only these hosting check-id prefixes, comma-separated (e.g. hosting.ssh,hosting.nginx)."
+        None,
+        "--only",
+        help="Only these hosting check-id prefixes, comma-separated (e.g. hosting.ssh,hosting.nginx).",
     ),
-    fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 at/above: critical/high/medium/low/info/never."),
+    fail_on: str = typer.Option(
+        "high", "--fail-on", help="Exit 1 at/above: critical/high/medium/low/info/never."
+    ),
     config: Path | None = CONFIG_OPTION,
     db: str | None = DB_OPTION,
     timeout: float = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", help="Seconds each check may take."),
@@ -86,19 +92,33 @@ def scan_host(
         if store_name is not None:
             store = cfg.store(store_name)[0]
             if target != "local":
-                store = store.model_copy(update={"host": Store.model_validate(
-                    {"name": "x", "storefront_url": "http://localhost/", "host": target}).host})
+                store = store.model_copy(
+                    update={
+                        "host": Store.model_validate(
+                            {"name": "x", "storefront_url": "http://localhost/", "host": target}
+                        ).host
+                    }
+                )
         else:
             store = _adhoc_store(target, ssh_key, known_hosts)
     except (ConfigError, ValueError) as exc:
         fail(f"{target!r}: {exc}".replace("\n", " "))
     if ssh_key is not None or known_hosts is not None:
-        store = store.model_copy(update={k: v for k, v in (("ssh_key", ssh_key), ("known_hosts", known_hosts)) if v})
+        store = store.model_copy(
+            update={k: v for k, v in (("ssh_key", ssh_key), ("known_hosts", known_hosts)) if v}
+        )
     sessions = open_db(db, cfg)
     try:
         with ProgressReporter(f"Auditing {store.host}") as progress:
-            run = run_audit(cfg, [store], sessions, selectors=selectors, kind="scan-host", timeout=timeout,
-                            progress=progress.callback)
+            run = run_audit(
+                cfg,
+                [store],
+                sessions,
+                selectors=selectors,
+                kind="scan-host",
+                timeout=timeout,
+                progress=progress.callback,
+            )
     except DatabaseError as exc:
         fail(str(exc), ExitCode.RUN_FAILED)
     except AuditInterrupted as stop:
@@ -112,8 +132,12 @@ def scan_host(
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     hosting_runs = [e for e in run.executions if e[1].startswith("hosting.")]
     if hosting_runs and all(e[2] != "ok" for e in hosting_runs):
-        err_console.print(f"error: no hosting check could run on {store.host}: {hosting_runs[0][3]}",
-                          markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"error: no hosting check could run on {store.host}: {hosting_runs[0][3]}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(int(ExitCode.RUN_FAILED))
     raise typer.Exit(int(exit_code_for(run, threshold)))
 
@@ -122,10 +146,14 @@ def trust(
     target: str = typer.Argument(..., help="ssh://user@host:port"),
     known_hosts: Path | None = typer.Option(None, "--known-hosts", help="Default: ~/.ssh/known_hosts."),
     fingerprint: str | None = typer.Option(
-        None, "--fingerprint", help="Expected SHA256:... fingerprint (from the hosting provider); skips the prompt "
-        "when it matches, refuses when it does not."
+        None,
+        "--fingerprint",
+        help="Expected SHA256:... fingerprint (from the hosting provider); skips the prompt "
+        "when it matches, refuses when it does not.",
     ),
-    yes: bool = typer.Option(False, "--yes", help="Record without asking (only after checking the fingerprint!)."),
+    yes: bool = typer.Option(
+        False, "--yes", help="Record without asking (only after checking the fingerprint!)."
+    ),
 ) -> None:
     """Confirm a server's SSH host key and record it in known_hosts (first use)."""
     from shopguard.hosting.transport.interface import TransportError
@@ -142,9 +170,14 @@ def trust(
     typer.echo(f"{target} presents a {key.get_algorithm()} key with fingerprint {seen}")
     if fingerprint is not None:
         if fingerprint.strip() != seen:
-            fail(f"fingerprint mismatch: expected {fingerprint}, the server sent {seen}; NOT recorded "
-                 "(someone may be intercepting the connection)", ExitCode.RUN_FAILED)
-    elif not yes and not typer.confirm("Is this the fingerprint your hosting provider shows for this server?"):
+            fail(
+                f"fingerprint mismatch: expected {fingerprint}, the server sent {seen}; NOT recorded "
+                "(someone may be intercepting the connection)",
+                ExitCode.RUN_FAILED,
+            )
+    elif not yes and not typer.confirm(
+        "Is this the fingerprint your hosting provider shows for this server?"
+    ):
         fail("not recorded", ExitCode.USAGE)
     line = record_host_key(target, key, path)
     typer.echo(f"Recorded in {path}: {line.split()[0]} {key.get_algorithm()}")

@@ -15,7 +15,7 @@ When a check cannot see what it needs, ShopGuard never passes silently:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import ClassVar
 
 from shopguard.checks import BaseCheck, CheckContext
@@ -71,7 +71,7 @@ class HostCheck(BaseCheck):
         *,
         detail: str = "",
         remediation: str = "",
-        evidence: dict[str, object] | None = None,
+        evidence: Mapping[str, object] | None = None,
         pci: Sequence[str] = (),
         cis: Sequence[str] = (),
         cwe: Sequence[str] = (),

@@ -26,14 +26,24 @@ class Support:
 
 
 OS_SUPPORT: dict[tuple[str, str], Support] = {
-    ("debian", "10"): Support("Debian", "10 (buster)", date(2022, 9, 10), date(2024, 6, 30), "Debian 12 or 13"),
+    ("debian", "10"): Support(
+        "Debian", "10 (buster)", date(2022, 9, 10), date(2024, 6, 30), "Debian 12 or 13"
+    ),
     ("debian", "11"): Support("Debian", "11 (bullseye)", date(2024, 8, 14), date(2026, 8, 31), "Debian 13"),
     ("debian", "12"): Support("Debian", "12 (bookworm)", date(2026, 6, 10), date(2028, 6, 30), "Debian 13"),
     ("debian", "13"): Support("Debian", "13 (trixie)", date(2028, 8, 9), date(2030, 6, 30), "Debian 14"),
-    ("ubuntu", "18.04"): Support("Ubuntu", "18.04 LTS", date(2023, 5, 31), date(2028, 4, 30), "Ubuntu 24.04 LTS"),
-    ("ubuntu", "20.04"): Support("Ubuntu", "20.04 LTS", date(2025, 5, 31), date(2030, 4, 30), "Ubuntu 24.04 LTS"),
-    ("ubuntu", "22.04"): Support("Ubuntu", "22.04 LTS", date(2027, 6, 1), date(2032, 4, 30), "Ubuntu 24.04 LTS"),
-    ("ubuntu", "24.04"): Support("Ubuntu", "24.04 LTS", date(2029, 5, 31), date(2034, 4, 30), "Ubuntu 26.04 LTS"),
+    ("ubuntu", "18.04"): Support(
+        "Ubuntu", "18.04 LTS", date(2023, 5, 31), date(2028, 4, 30), "Ubuntu 24.04 LTS"
+    ),
+    ("ubuntu", "20.04"): Support(
+        "Ubuntu", "20.04 LTS", date(2025, 5, 31), date(2030, 4, 30), "Ubuntu 24.04 LTS"
+    ),
+    ("ubuntu", "22.04"): Support(
+        "Ubuntu", "22.04 LTS", date(2027, 6, 1), date(2032, 4, 30), "Ubuntu 24.04 LTS"
+    ),
+    ("ubuntu", "24.04"): Support(
+        "Ubuntu", "24.04 LTS", date(2029, 5, 31), date(2034, 4, 30), "Ubuntu 26.04 LTS"
+    ),
     ("ubuntu", "24.10"): Support("Ubuntu", "24.10", date(2025, 7, 10), None, "Ubuntu 24.04 LTS"),
     ("ubuntu", "25.04"): Support("Ubuntu", "25.04", date(2026, 1, 15), None, "Ubuntu 24.04 LTS"),
 }

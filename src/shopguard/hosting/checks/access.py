@@ -4,6 +4,7 @@ brute-force protection."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator
@@ -118,15 +119,17 @@ class SshDaemon(HostCheck):
             weak = [a for a in conf.get(key, "").split(",") if a and pattern.search(a)]
             if weak:
                 # SHA-1 MACs and umac-64 are still in OpenSSH's defaults and not practically broken: low
-                mild = key == "macs" and all(re.search(r"^(hmac-sha1|umac-64)", a) and "96" not in a for a in weak)
+                mild = key == "macs" and all(
+                    re.search(r"^(hmac-sha1|umac-64)", a) and "96" not in a for a in weak
+                )
                 yield self.finding(
                     f"weak-{key}",
                     Severity.LOW if mild else Severity.MEDIUM,
                     f"SSH offers weak {what}: {', '.join(weak[:5])}",
                     loc,
                     detail="Old algorithms make SSH sessions easier to break or tamper with.",
-                    remediation=f"Remove them from the `{key.capitalize()}` line (OpenSSH's defaults are safe). "
-                    + fix,
+                    remediation=f"Remove them from the `{key.capitalize()}` line (OpenSSH's defaults are "
+                    "safe). " + fix,
                     evidence={key: weak},
                     pci=("4.2.1", "2.2.7"),
                     cis=(cis,),
@@ -149,7 +152,8 @@ class Uid0Accounts(HostCheck):
                     f"Account {acc.name!r} has root powers (user id 0)",
                     facts.etc("passwd"),
                     detail="A second UID 0 account is a classic backdoor left by intruders.",
-                    remediation=f"Find out who created it; if unknown, treat as an incident. Then `userdel {acc.name}`.",
+                    remediation="Find out who created it; if unknown, treat as an incident. Then "
+                    f"`userdel {acc.name}`.",
                     evidence={"account": acc.name, "shell": acc.shell},
                     pci=("7.2.1", "8.2.1"),
                     cis=("6.2.10",),
@@ -189,10 +193,10 @@ class SudoNoPassword(HostCheck):
 
     async def inspect(self, ctx: CheckContext, facts: Facts) -> AsyncIterator[Finding]:
         files = [facts.etc("sudoers")]
-        try:
-            files += [f"{facts.etc('sudoers.d')}/{n}" for n in await facts.transport.listdir(facts.etc("sudoers.d"))]
-        except FileMissing:
-            pass
+        with contextlib.suppress(FileMissing):
+            files += [
+                f"{facts.etc('sudoers.d')}/{n}" for n in await facts.transport.listdir(facts.etc("sudoers.d"))
+            ]
         contents = await facts.transport.read_files(files)
         for path, data in contents.items():
             if isinstance(data, FileMissing):
@@ -208,7 +212,8 @@ class SudoNoPassword(HostCheck):
                         Severity.MEDIUM,
                         f"sudo rule without password: {rule[:80]}",
                         f"{path}:{n}",
-                        detail="Anyone who gets this user's session (a stolen SSH key, a web shell running as "
+                        detail="Anyone who gets this user's session (a stolen SSH key, a web shell "
+                        "running as "
                         "this user) becomes root without knowing any password.",
                         remediation=f"Remove NOPASSWD from the rule (`visudo -f {path}`), or limit it to one "
                         "exact command.",
@@ -241,7 +246,11 @@ class RootAuthorizedKeys(HostCheck):
                 if not parts or parts[0].startswith("#") or not parts[0].startswith(_KEY_TYPES):
                     continue  # has options (from=, command=, restrict ...) or is not a key
                 try:
-                    fp = base64.b64encode(hashlib.sha256(base64.b64decode(parts[1])).digest()).decode().rstrip("=")
+                    fp = (
+                        base64.b64encode(hashlib.sha256(base64.b64decode(parts[1])).digest())
+                        .decode()
+                        .rstrip("=")
+                    )
                 except (ValueError, IndexError):
                     fp = "unparsable"
                 comment = " ".join(parts[2:])[:60]
@@ -252,7 +261,8 @@ class RootAuthorizedKeys(HostCheck):
                     path,
                     detail="Whoever holds this key is root from anywhere. Restrict where it may come from "
                     "or what it may run, or remove it if nobody needs it.",
-                    remediation=f'Prefix the line with options, e.g. `from="203.0.113.10",restrict {parts[0]} ...`, '
+                    remediation="Prefix the line with options, e.g. "
+                    f'`from="203.0.113.10",restrict {parts[0]} ...`, '
                     "or delete it.",
                     evidence={"type": parts[0], "fingerprint": f"SHA256:{fp}", "comment": comment},
                     pci=("8.2.2", "7.2.1"),

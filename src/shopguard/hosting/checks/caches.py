@@ -36,8 +36,14 @@ class Redis(HostCheck):
             pong = await facts.run(["redis-cli", "-h", host, "-p", port, "PING"])
             text = (pong.stdout + pong.stderr).strip()
             if "Could not connect" in text or "Connection refused" in text:
-                yield self.finding("not-checked", Severity.INFO, f"No Redis answers at {target}", target,
-                                   evidence={"reason": text[:200]}, key="absent")
+                yield self.finding(
+                    "not-checked",
+                    Severity.INFO,
+                    f"No Redis answers at {target}",
+                    target,
+                    evidence={"reason": text[:200]},
+                    key="absent",
+                )
                 continue
             if "NOAUTH" in text:
                 continue  # a password is required: the main protection is on; CONFIG needs it
@@ -51,25 +57,41 @@ class Redis(HostCheck):
             public = [b for b in (bind or "").split() if not b.startswith(LOOPBACK)]
             if requirepass == "":
                 yield self.finding(
-                    "no-password", Severity.HIGH if public else Severity.MEDIUM,
-                    f"Redis at {target} accepts commands without a password", target,
-                    detail="Any process on the server (or the network, if exposed) can read sessions and cached "
+                    "no-password",
+                    Severity.HIGH if public else Severity.MEDIUM,
+                    f"Redis at {target} accepts commands without a password",
+                    target,
+                    detail="Any process on the server (or the network, if exposed) can read sessions and "
+                    "cached "
                     "data, or use CONFIG to write files.",
-                    remediation="Set `requirepass <long random>` (or ACL users) in /etc/redis/redis.conf, put the "
+                    remediation="Set `requirepass <long random>` (or ACL users) in /etc/redis/redis.conf, "
+                    "put the "
                     "password in the shop's config, restart Redis.",
-                    evidence={"bind": bind, "public_addresses": public}, pci=("8.3.1", "2.2.6"), key=target,
+                    evidence={"bind": bind, "public_addresses": public},
+                    pci=("8.3.1", "2.2.6"),
+                    key=target,
                 )
             if public:
                 yield self.finding(
-                    "bind", Severity.HIGH, f"Redis at {target} listens on {', '.join(public)}", target,
+                    "bind",
+                    Severity.HIGH,
+                    f"Redis at {target} listens on {', '.join(public)}",
+                    target,
                     remediation="Set `bind 127.0.0.1 -::1` in /etc/redis/redis.conf and restart Redis.",
-                    evidence={"bind": bind}, pci=("1.3.1",), key=target,
+                    evidence={"bind": bind},
+                    pci=("1.3.1",),
+                    key=target,
                 )
             if protected == "no":
                 yield self.finding(
-                    "protected-mode", Severity.MEDIUM, f"Redis at {target} has protected mode off", target,
+                    "protected-mode",
+                    Severity.MEDIUM,
+                    f"Redis at {target} has protected mode off",
+                    target,
                     remediation="Set `protected-mode yes` in /etc/redis/redis.conf.",
-                    evidence={"protected-mode": protected}, pci=("2.2.6",), key=target,
+                    evidence={"protected-mode": protected},
+                    pci=("2.2.6",),
+                    key=target,
                 )
 
 
@@ -88,18 +110,32 @@ class Memcached(HostCheck):
             text = None
         live = [x for x in await listeners(facts) if x.port == 11211]
         if text is None and not live:
-            yield self.finding("not-checked", Severity.INFO, "Memcached not checked: not installed", path,
-                               evidence={"config": path}, key="missing")
+            yield self.finding(
+                "not-checked",
+                Severity.INFO,
+                "Memcached not checked: not installed",
+                path,
+                evidence={"config": path},
+                key="missing",
+            )
             return
         opts = [line.split("#", 1)[0].strip() for line in (text or "").splitlines()]
         listen = [o.split(None, 1)[1] for o in opts if o.startswith(("-l ", "--listen")) and " " in o]
         public = [x for x in live if not x.loopback]
         if public or (text is not None and not listen):
             yield self.finding(
-                "bind", Severity.HIGH, "Memcached is reachable from the network (no -l 127.0.0.1)", path,
-                detail="Memcached has no password: anyone who reaches it reads and changes cached data, and an "
+                "bind",
+                Severity.HIGH,
+                "Memcached is reachable from the network (no -l 127.0.0.1)",
+                path,
+                detail="Memcached has no password: anyone who reaches it reads and changes cached data, "
+                "and an "
                 "open UDP port is abused for DDoS amplification.",
                 remediation=f"In {path}: `-l 127.0.0.1` and `-U 0`, then restart memcached.",
-                evidence={"listen_options": listen, "public_listeners": [f"{x.address}:{x.port}" for x in public]},
-                pci=("1.3.1", "2.2.6"), key="bind",
+                evidence={
+                    "listen_options": listen,
+                    "public_listeners": [f"{x.address}:{x.port}" for x in public],
+                },
+                pci=("1.3.1", "2.2.6"),
+                key="bind",
             )

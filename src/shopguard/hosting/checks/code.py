@@ -14,8 +14,24 @@ from shopguard.hosting.facts import Facts
 from shopguard.hosting.transport.interface import CommandMissing, TransportError
 
 CODE_FILE = re.compile(r"\.(php|phtml|inc|js|mjs|html?|htaccess|user\.ini|twig|tpl|xml)$|/\.htaccess$", re.I)
-WRITABLE_OK = {"uploads", "media", "cache", "var", "tmp", "generated", "static", "sessions", "log", "logs",
-               "upgrade", "backups-dup-lite", "wflogs", "img", "download", "upload"}
+WRITABLE_OK = {
+    "uploads",
+    "media",
+    "cache",
+    "var",
+    "tmp",
+    "generated",
+    "static",
+    "sessions",
+    "log",
+    "logs",
+    "upgrade",
+    "backups-dup-lite",
+    "wflogs",
+    "img",
+    "download",
+    "upload",
+}
 """Folders shop software must be able to write (uploads, caches); code files there are not reported."""
 CREDENTIAL_FILES = re.compile(
     r"/(wp-config\.php|env\.php|\.env(\.[a-z]+)?|config\.php|parameters\.php|settings\.inc\.php|local\.xml|"
@@ -41,8 +57,10 @@ async def walk(facts: Facts, root: str) -> tuple[list[Entry], bool]:
         reason = res.stderr.strip().splitlines()[0] if res.stderr.strip() else f"exit {res.returncode}"
         raise CouldNotCheck(f"could not check the files under {root} because {reason}")
     if res.returncode != 0 and "Permission denied" in res.stderr:
-        raise CouldNotCheck(f"could not check all files under {root} because some folders are not readable "
-                            f"({res.stderr.strip().splitlines()[0][:200]})")
+        raise CouldNotCheck(
+            f"could not check all files under {root} because some folders are not readable "
+            f"({res.stderr.strip().splitlines()[0][:200]})"
+        )
     out: list[Entry] = []
     limit = facts.settings.max_files
     for line in res.stdout.splitlines():
@@ -79,7 +97,7 @@ async def web_users(facts: Facts) -> list[str]:
 
 
 def _exempt(path: str, root: str) -> bool:
-    rel = path[len(root):].strip("/").split("/")
+    rel = path[len(root) :].strip("/").split("/")
     return any(part in WRITABLE_OK for part in rel[:-1])
 
 
@@ -128,10 +146,14 @@ class CodeOwnership(HostCheck):
                         Severity.HIGH,
                         f"{len(paths)} code file(s) in {root} are writable by the web/PHP user {u!r}",
                         root,
-                        detail="This is how most skimmers get in: a flaw in any plugin lets PHP rewrite checkout "
-                        "code. Code should belong to a separate deploy user and be read-only for the web user.",
-                        remediation=f"chown -R deploy:{u} {root} && find {root} -type f -exec chmod 640 {{}} + && "
-                        f"find {root} -type d -exec chmod 750 {{}} +  (then re-allow writes to upload/cache folders "
+                        detail="This is how most skimmers get in: a flaw in any plugin lets PHP rewrite "
+                        "checkout "
+                        "code. Code should belong to a separate deploy user and be read-only for the web "
+                        "user.",
+                        remediation=f"chown -R deploy:{u} {root} && find {root} -type f -exec chmod 640 "
+                        f"{{}} + && "
+                        f"find {root} -type d -exec chmod 750 {{}} +  (then re-allow writes to "
+                        "upload/cache folders "
                         "only)",
                         evidence=ev_common | {"user": u, "count": len(paths), "examples": paths[:10]},
                         pci=("6.4.3", "11.6.1", "7.2.1"),

@@ -140,8 +140,10 @@ class Databases(HostCheck):
                     data = await asyncio.to_thread(_postgres_facts, db)
                     found = self._postgres(data, loc)
                 else:
-                    raise CouldNotCheck(f"could not check database {db.name} because {scheme}:// is not supported "
-                                        "(mysql://, mariadb://, postgresql://)")
+                    raise CouldNotCheck(
+                        f"could not check database {db.name} because {scheme}:// is not supported "
+                        "(mysql://, mariadb://, postgresql://)"
+                    )
             except CouldNotCheck:
                 raise
             except ConfigError as exc:
@@ -164,7 +166,8 @@ class Databases(HostCheck):
             self.finding(
                 "end-of-life",
                 Severity.HIGH,
-                f"{info.product} {info.version} no longer receives security fixes (since {info.regular_until})",
+                f"{info.product} {info.version} no longer receives security fixes (since "
+                f"{info.regular_until})",
                 loc,
                 remediation=f"Upgrade to {info.successor or 'a supported version'}.",
                 evidence={"version": version, "support_ended": info.regular_until.isoformat()},
@@ -180,103 +183,211 @@ class Databases(HostCheck):
         for user, host, plugin, auth in data["users"]:
             ident = f"'{user}'@'{host}'"
             if user == "":
-                out.append(self.finding(
-                    "anonymous", Severity.HIGH, f"Anonymous database account {ident} exists", loc,
-                    detail="Anyone can log in without a user name.",
-                    remediation=f"DROP USER {ident};  (or run mysql_secure_installation)",
-                    evidence={"account": ident}, pci=("8.2.1",), key=ident,
-                ))
-            no_pw = auth == "" and plugin in ("", "mysql_native_password", "caching_sha2_password",
-                                              "sha256_password", "ed25519")
+                out.append(
+                    self.finding(
+                        "anonymous",
+                        Severity.HIGH,
+                        f"Anonymous database account {ident} exists",
+                        loc,
+                        detail="Anyone can log in without a user name.",
+                        remediation=f"DROP USER {ident};  (or run mysql_secure_installation)",
+                        evidence={"account": ident},
+                        pci=("8.2.1",),
+                        key=ident,
+                    )
+                )
+            no_pw = auth == "" and plugin in (
+                "",
+                "mysql_native_password",
+                "caching_sha2_password",
+                "sha256_password",
+                "ed25519",
+            )
             if no_pw:
-                out.append(self.finding(
-                    "no-password", Severity.HIGH, f"Database account {ident} has no password", loc,
-                    detail="Any program or user on the machine (or the network, for remote hosts) can log in.",
-                    remediation=f"ALTER USER {ident} IDENTIFIED BY '<strong password>';  or use unix_socket "
-                    "authentication for root.",
-                    evidence={"account": ident, "plugin": plugin}, pci=("8.3.1", "8.6.2"), key=ident,
-                ))
+                out.append(
+                    self.finding(
+                        "no-password",
+                        Severity.HIGH,
+                        f"Database account {ident} has no password",
+                        loc,
+                        detail="Any program or user on the machine (or the network, for remote hosts) can "
+                        "log in.",
+                        remediation=f"ALTER USER {ident} IDENTIFIED BY '<strong password>';  or use "
+                        "unix_socket "
+                        "authentication for root.",
+                        evidence={"account": ident, "plugin": plugin},
+                        pci=("8.3.1", "8.6.2"),
+                        key=ident,
+                    )
+                )
             if user == "root" and host not in LOOPBACK:
-                out.append(self.finding(
-                    "remote-root", Severity.HIGH, f"Database root may log in from {host!r}", loc,
-                    remediation=f"DROP USER {ident};  (administer from the server itself)",
-                    evidence={"account": ident}, pci=("7.2.1", "2.2.6"), key=ident,
-                ))
+                out.append(
+                    self.finding(
+                        "remote-root",
+                        Severity.HIGH,
+                        f"Database root may log in from {host!r}",
+                        loc,
+                        remediation=f"DROP USER {ident};  (administer from the server itself)",
+                        evidence={"account": ident},
+                        pci=("7.2.1", "2.2.6"),
+                        key=ident,
+                    )
+                )
         if v.get("local_infile", "").upper() == "ON":
-            out.append(self.finding(
-                "local-infile", Severity.MEDIUM, "LOAD DATA LOCAL INFILE is enabled (local_infile=ON)", loc,
-                detail="An SQL injection can read files from the web server through the client.",
-                remediation="Add `local_infile = 0` under [mysqld] and restart the database.",
-                evidence={"local_infile": v.get("local_infile")}, pci=("2.2.6",), cwe=("CWE-73",),
-            ))
+            out.append(
+                self.finding(
+                    "local-infile",
+                    Severity.MEDIUM,
+                    "LOAD DATA LOCAL INFILE is enabled (local_infile=ON)",
+                    loc,
+                    detail="An SQL injection can read files from the web server through the client.",
+                    remediation="Add `local_infile = 0` under [mysqld] and restart the database.",
+                    evidence={"local_infile": v.get("local_infile")},
+                    pci=("2.2.6",),
+                    cwe=("CWE-73",),
+                )
+            )
         bind = v.get("bind_address", "")
         networked = v.get("skip_networking", "OFF").upper() != "ON"
         public = networked and bind not in LOOPBACK
         if public:
-            out.append(self.finding(
-                "bind-address", Severity.HIGH, f"The database listens on all addresses (bind-address={bind or '*'})",
-                loc, remediation="Set `bind-address = 127.0.0.1` under [mysqld] (unless a separate app server "
-                "connects over a private network) and restart.",
-                evidence={"bind_address": bind}, pci=("1.3.1", "1.4.1"),
-            ))
-            if v.get("have_ssl", "").upper() != "YES" or v.get("require_secure_transport", "OFF").upper() != "ON":
-                out.append(self.finding(
-                    "tls", Severity.MEDIUM, "Remote database connections are not forced to use TLS", loc,
-                    remediation="Configure ssl_cert/ssl_key and set `require_secure_transport = ON`.",
-                    evidence={"have_ssl": v.get("have_ssl"),
-                              "require_secure_transport": v.get("require_secure_transport")},
-                    pci=("4.2.1", "2.2.7"), cwe=("CWE-319",),
-                ))
+            out.append(
+                self.finding(
+                    "bind-address",
+                    Severity.HIGH,
+                    f"The database listens on all addresses (bind-address={bind or '*'})",
+                    loc,
+                    remediation="Set `bind-address = 127.0.0.1` under [mysqld] (unless a separate app server "
+                    "connects over a private network) and restart.",
+                    evidence={"bind_address": bind},
+                    pci=("1.3.1", "1.4.1"),
+                )
+            )
+            if (
+                v.get("have_ssl", "").upper() != "YES"
+                or v.get("require_secure_transport", "OFF").upper() != "ON"
+            ):
+                out.append(
+                    self.finding(
+                        "tls",
+                        Severity.MEDIUM,
+                        "Remote database connections are not forced to use TLS",
+                        loc,
+                        remediation="Configure ssl_cert/ssl_key and set `require_secure_transport = ON`.",
+                        evidence={
+                            "have_ssl": v.get("have_ssl"),
+                            "require_secure_transport": v.get("require_secure_transport"),
+                        },
+                        pci=("4.2.1", "2.2.7"),
+                        cwe=("CWE-319",),
+                    )
+                )
         out += self._eol(product, v.get("version", ""), loc)
         return out
 
     def _postgres(self, data: dict[str, Any], loc: str) -> list[Finding]:
         out: list[Finding] = []
         if not data["superuser"]:
-            out.append(self.finding(
-                "partial", Severity.INFO, "Database accounts and pg_hba.conf not checked (not a superuser)", loc,
-                detail="Connect with a superuser DSN to let ShopGuard read pg_authid and pg_hba_file_rules.",
-                key="partial",
-            ))
+            out.append(
+                self.finding(
+                    "partial",
+                    Severity.INFO,
+                    "Database accounts and pg_hba.conf not checked (not a superuser)",
+                    loc,
+                    detail="Connect with a superuser DSN to let ShopGuard read pg_authid and "
+                    "pg_hba_file_rules.",
+                    key="partial",
+                )
+            )
         for line, typ, _dbs, users, address, method in data["hba"]:
             if method == "trust":
-                who = "anyone on this machine" if typ == "local" else f"anyone connecting from {address or 'anywhere'}"
-                sev = Severity.MEDIUM if typ == "local" or (address or "") in ("127.0.0.1", "::1") else Severity.CRITICAL
-                out.append(self.finding(
-                    "trust", sev, f"pg_hba.conf line {line}: {who} can log in as any user without a password",
-                    loc, remediation="Change the method from `trust` to `scram-sha-256` (or `peer` for local "
-                    "sockets) and `SELECT pg_reload_conf();`",
-                    evidence={"line": line, "type": typ, "users": list(users or []), "address": address,
-                              "method": method},
-                    pci=("8.3.1", "7.2.1"), key=f"hba:{line}",
-                ))
+                who = (
+                    "anyone on this machine"
+                    if typ == "local"
+                    else f"anyone connecting from {address or 'anywhere'}"
+                )
+                sev = (
+                    Severity.MEDIUM
+                    if typ == "local" or (address or "") in ("127.0.0.1", "::1")
+                    else Severity.CRITICAL
+                )
+                out.append(
+                    self.finding(
+                        "trust",
+                        sev,
+                        f"pg_hba.conf line {line}: {who} can log in as any user without a password",
+                        loc,
+                        remediation="Change the method from `trust` to `scram-sha-256` (or `peer` for local "
+                        "sockets) and `SELECT pg_reload_conf();`",
+                        evidence={
+                            "line": line,
+                            "type": typ,
+                            "users": list(users or []),
+                            "address": address,
+                            "method": method,
+                        },
+                        pci=("8.3.1", "7.2.1"),
+                        key=f"hba:{line}",
+                    )
+                )
         for name, is_super, no_password in data["roles"]:
             if is_super and name != "postgres":
-                out.append(self.finding(
-                    "superuser", Severity.MEDIUM, f"Login role {name!r} is a database superuser", loc,
-                    detail="Superusers can read every table and run programs as the database server.",
-                    remediation=f'ALTER ROLE "{name}" NOSUPERUSER;  (grant only what the application needs)',
-                    evidence={"role": name}, pci=("7.2.1", "7.2.2"), key=name,
-                ))
+                out.append(
+                    self.finding(
+                        "superuser",
+                        Severity.MEDIUM,
+                        f"Login role {name!r} is a database superuser",
+                        loc,
+                        detail="Superusers can read every table and run programs as the database server.",
+                        remediation=f'ALTER ROLE "{name}" NOSUPERUSER;  '
+                        "(grant only what the application needs)",
+                        evidence={"role": name},
+                        pci=("7.2.1", "7.2.2"),
+                        key=name,
+                    )
+                )
             if no_password:
-                out.append(self.finding(
-                    "no-password", Severity.LOW, f"Login role {name!r} has no password", loc,
-                    detail="Safe only while every pg_hba.conf rule for it uses peer or cert authentication.",
-                    remediation=f"ALTER ROLE \"{name}\" PASSWORD '<strong password>';",
-                    evidence={"role": name}, pci=("8.3.1",), key=name,
-                ))
+                out.append(
+                    self.finding(
+                        "no-password",
+                        Severity.LOW,
+                        f"Login role {name!r} has no password",
+                        loc,
+                        detail="Safe only while every pg_hba.conf rule for it uses peer or cert "
+                        "authentication.",
+                        remediation=f"ALTER ROLE \"{name}\" PASSWORD '<strong password>';",
+                        evidence={"role": name},
+                        pci=("8.3.1",),
+                        key=name,
+                    )
+                )
         listen = str(data["listen"])
         if any(a.strip() not in LOOPBACK for a in listen.split(",") if a.strip()):
-            out.append(self.finding(
-                "listen-addresses", Severity.MEDIUM, f"PostgreSQL listens on {listen!r}", loc,
-                remediation="Set `listen_addresses = 'localhost'` unless an app server connects over a private "
-                "network.", evidence={"listen_addresses": listen}, pci=("1.3.1",),
-            ))
+            out.append(
+                self.finding(
+                    "listen-addresses",
+                    Severity.MEDIUM,
+                    f"PostgreSQL listens on {listen!r}",
+                    loc,
+                    remediation="Set `listen_addresses = 'localhost'` unless an app server connects over "
+                    "a private "
+                    "network.",
+                    evidence={"listen_addresses": listen},
+                    pci=("1.3.1",),
+                )
+            )
             if str(data["ssl"]).lower() != "on":
-                out.append(self.finding(
-                    "tls", Severity.MEDIUM, "PostgreSQL accepts network connections without TLS (ssl=off)", loc,
-                    remediation="Set `ssl = on` with a certificate, and `hostssl` rules in pg_hba.conf.",
-                    evidence={"ssl": data["ssl"]}, pci=("4.2.1",), cwe=("CWE-319",),
-                ))
+                out.append(
+                    self.finding(
+                        "tls",
+                        Severity.MEDIUM,
+                        "PostgreSQL accepts network connections without TLS (ssl=off)",
+                        loc,
+                        remediation="Set `ssl = on` with a certificate, and `hostssl` rules in pg_hba.conf.",
+                        evidence={"ssl": data["ssl"]},
+                        pci=("4.2.1",),
+                        cwe=("CWE-319",),
+                    )
+                )
         out += self._eol("postgresql", str(data["version"]), loc)
         return out

@@ -26,7 +26,7 @@ def base_domain(name: str) -> str:
 
 
 def _is_name(name: str) -> bool:
-    if name in ("_", "localhost", "") or name.startswith("~") or "*" in name and name.count(".") < 2:
+    if name in ("_", "localhost", "") or name.startswith("~") or ("*" in name and name.count(".") < 2):
         return False
     try:
         ipaddress.ip_address(name.strip("[]"))
@@ -71,7 +71,11 @@ class Isolation(HostCheck):
                 evidence["fpm_users"] = sorted(users)[:20]
         except (CouldNotCheck, TransportError):
             pass
-        homes = [a.home for a in await facts.accounts() if a.uid >= 1000 and a.uid != 65534 and a.home.startswith("/home/")]
+        homes = [
+            a.home
+            for a in await facts.accounts()
+            if a.uid >= 1000 and a.uid != 65534 and a.home.startswith("/home/")
+        ]
         stats = await facts.transport.stat_many([f"{h}/public_html" for h in homes])
         sites = [h for h in homes if stats[f"{h}/public_html"] is not None]
         if len(sites) >= THRESHOLD:
@@ -88,9 +92,12 @@ class Isolation(HostCheck):
                 "This server looks shared with other sites: " + "; ".join(reasons),
                 "this server",
                 detail="A store that takes card payments should live on a dedicated, properly configured "
-                "server. On a shared one, a hole in any neighbour's site, or a neighbour's own code, can reach "
-                "the shop's files, sessions and database passwords, and you cannot harden what you do not control.",
-                remediation="Move the shop to a dedicated VPS or managed instance (or at least a separate PHP-FPM "
+                "server. On a shared one, a hole in any neighbour's site, or a neighbour's own code, can "
+                "reach "
+                "the shop's files, sessions and database passwords, and you cannot harden what you do not "
+                "control.",
+                remediation="Move the shop to a dedicated VPS or managed instance (or at least a separate "
+                "PHP-FPM "
                 "pool user and open_basedir per site, with no shared writable folders).",
                 evidence=evidence | {"reasons": reasons},
                 pci=("2.2.3", "12.8.1"),

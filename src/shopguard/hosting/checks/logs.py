@@ -73,10 +73,8 @@ def retention_days(options: dict[str, str], defaults: dict[str, str]) -> int | N
     rotate = merged.get("rotate", "0")
     if not re.fullmatch(r"-?\d+", rotate):
         return None
-    if int(rotate) < 0:
-        days = 10**6  # rotate -1: never delete
-    else:
-        days = int(rotate) * PERIOD_DAYS.get(merged.get("period", "weekly"), 7)
+    period = PERIOD_DAYS.get(merged.get("period", "weekly"), 7)
+    days = 10**6 if int(rotate) < 0 else int(rotate) * period  # rotate -1: never delete
     if merged.get("maxage", "").isdigit():
         days = min(days, int(merged["maxage"]))
     return days
@@ -122,10 +120,14 @@ class Logs(HostCheck):
                     found.append(("web", path))
                 else:
                     yield self.finding(
-                        "missing", Severity.MEDIUM, f"No web access log at {path}", path,
+                        "missing",
+                        Severity.MEDIUM,
+                        f"No web access log at {path}",
+                        path,
                         detail="Without access logs nobody can tell which requests planted a skimmer.",
                         remediation="Enable access_log (nginx) / CustomLog (Apache) for every site.",
-                        pci=("10.2.1",), key=path,
+                        pci=("10.2.1",),
+                        key=path,
                     )
         auth = [f"{log_dir}/{n}" for n in AUTH_LOGS if stats[f"{log_dir}/{n}"] is not None]
         if auth:
@@ -134,43 +136,64 @@ class Logs(HostCheck):
             pass  # journald keeps authentication events; its retention is set in journald.conf
         else:
             yield self.finding(
-                "missing", Severity.MEDIUM, "No authentication log (auth.log, secure or a persistent journal)",
+                "missing",
+                Severity.MEDIUM,
+                "No authentication log (auth.log, secure or a persistent journal)",
                 log_dir,
                 detail="Logins, sudo use and SSH attempts are not recorded anywhere that survives a reboot.",
-                remediation="apt-get install rsyslog (writes /var/log/auth.log), or make the journal persistent: "
+                remediation="apt-get install rsyslog (writes /var/log/auth.log), or make the journal "
+                "persistent: "
                 "mkdir -p /var/log/journal && systemctl restart systemd-journald",
-                pci=("10.2.1", "10.2.1.2"), key="auth",
+                pci=("10.2.1", "10.2.1.2"),
+                key="auth",
             )
         for kind, path in found:
             rule = next((r for r in rules if any(fnmatch.fnmatch(path, p) for p in r.patterns)), None)
             if rule is None:
                 yield self.finding(
-                    "not-rotated", Severity.MEDIUM, f"{path} is never rotated", path,
-                    detail="An unrotated log fills the disk; when it does, logging (and often the shop) stops.",
+                    "not-rotated",
+                    Severity.MEDIUM,
+                    f"{path} is never rotated",
+                    path,
+                    detail="An unrotated log fills the disk; when it does, logging (and often the shop) "
+                    "stops.",
                     remediation=f"Add a logrotate rule for {path} (see /etc/logrotate.d/) with `monthly` and "
                     "`rotate 13`.",
-                    pci=("10.5.1",), key=path,
+                    pci=("10.5.1",),
+                    key=path,
                 )
             else:
                 days = retention_days(rule.options, defaults)
                 if days is not None and days < RETENTION_DAYS:
                     yield self.finding(
-                        "retention", Severity.MEDIUM,
-                        f"{path} is kept for about {days} days; PCI DSS asks for 12 months", rule.file,
-                        detail="Card-brand forensics often start months after a breach; PCI DSS 10.5.1 requires a "
+                        "retention",
+                        Severity.MEDIUM,
+                        f"{path} is kept for about {days} days; PCI DSS asks for 12 months",
+                        rule.file,
+                        detail="Card-brand forensics often start months after a breach; PCI DSS 10.5.1 "
+                        "requires a "
                         "year of history, three months immediately available.",
                         remediation=f"In {rule.file}: use `monthly` with `rotate 13` (or `daily` with "
                         "`rotate 400`), or ship logs to a central store that keeps a year.",
-                        evidence={"log": path, "retention_days": days, "rule_options": rule.options,
-                                  "defaults": defaults},
-                        pci=("10.5.1",), key=path,
+                        evidence={
+                            "log": path,
+                            "retention_days": days,
+                            "rule_options": rule.options,
+                            "defaults": defaults,
+                        },
+                        pci=("10.5.1",),
+                        key=path,
                     )
             st = stats.get(path) or await facts.transport.stat(path)
             if st is not None and st.mode & 0o004:
                 yield self.finding(
-                    "world-readable", Severity.MEDIUM if kind == "auth" else Severity.LOW,
-                    f"{path} is readable by every user on the server", path,
+                    "world-readable",
+                    Severity.MEDIUM if kind == "auth" else Severity.LOW,
+                    f"{path} is readable by every user on the server",
+                    path,
                     detail="Logs hold session ids, e-mail addresses and sometimes tokens in URLs.",
                     remediation=f"chmod o-r {path} (and `create 0640` in its logrotate rule)",
-                    evidence={"mode": oct(st.mode)}, pci=("10.3.1",), key=path,
+                    evidence={"mode": oct(st.mode)},
+                    pci=("10.3.1",),
+                    key=path,
                 )

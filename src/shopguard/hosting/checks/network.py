@@ -77,7 +77,9 @@ async def listeners(facts: Facts) -> list[Listener]:
     async def read() -> list[Listener]:
         res = await facts.run(["ss", "-Htulnp"])
         if not res.ok:
-            raise CouldNotCheck(f"could not list listening sockets because ss failed: {res.stderr.strip()[:200]}")
+            raise CouldNotCheck(
+                f"could not list listening sockets because ss failed: {res.stderr.strip()[:200]}"
+            )
         return parse_ss(res.stdout)
 
     return await facts.memo("ss", read)
@@ -109,8 +111,14 @@ class ListeningServices(HostCheck):
                 detail="Databases, caches and admin services must only be reachable from the machine itself "
                 "(or a private network). Exposed, they are brute-forced or read without any password.",
                 remediation=f"Bind {name} to 127.0.0.1 in its config (e.g. bind-address = 127.0.0.1 / "
-                f"listen_addresses = 'localhost' / bind 127.0.0.1), or block port {lst.port} in the firewall.",
-                evidence={"proto": lst.proto, "address": lst.address, "port": lst.port, "process": lst.process},
+                f"listen_addresses = 'localhost' / bind 127.0.0.1), or block port {lst.port} in the "
+                "firewall.",
+                evidence={
+                    "proto": lst.proto,
+                    "address": lst.address,
+                    "port": lst.port,
+                    "process": lst.process,
+                },
                 pci=("1.3.1", "1.4.1", "2.2.4"),
                 cis=("3.5",),
                 key=f"{lst.proto}:{lst.address}:{lst.port}",
@@ -170,7 +178,8 @@ class Firewall(HostCheck):
                 continue
             if not res.ok:
                 raise CouldNotCheck(
-                    f"could not check {self.subject} because `{res.command}` failed: {res.stderr.strip()[:200]}"
+                    f"could not check {self.subject} because `{res.command}` failed: "
+                    f"{res.stderr.strip()[:200]}"
                 )
             v = judge(res.stdout)
             tried[argv[0]] = {True: "default deny", False: "default accept", None: "no input policy"}[v]

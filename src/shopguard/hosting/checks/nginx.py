@@ -19,9 +19,17 @@ from shopguard.hosting.facts import Facts
 from shopguard.hosting.parsers.nginx import Directive, NginxParseError, parse_dump
 
 OLD_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
-WEAK_CIPHER_TOKENS = re.compile(r"^(RC4|DES|3DES|DES-CBC3-SHA|MD5|NULL|eNULL|aNULL|EXP|EXPORT|LOW|ALL|ADH|AECDH)$")
+WEAK_CIPHER_TOKENS = re.compile(
+    r"^(RC4|DES|3DES|DES-CBC3-SHA|MD5|NULL|eNULL|aNULL|EXP|EXPORT|LOW|ALL|ADH|AECDH)$"
+)
 SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "referrer-policy")
-UPLOAD_PROBES = ("/wp-content/uploads/x.php", "/pub/media/x.php", "/media/x.php", "/uploads/x.php", "/img/x.php")
+UPLOAD_PROBES = (
+    "/wp-content/uploads/x.php",
+    "/pub/media/x.php",
+    "/media/x.php",
+    "/uploads/x.php",
+    "/img/x.php",
+)
 DOT_PROBES = ("/.git/config", "/.env", "/.htpasswd")
 BACKUP_PROBES = ("/backup.sql", "/index.php.bak", "/wp-config.php.old", "/site.tar.gz")
 ADMIN_TOOLS = re.compile(r"phpmyadmin|adminer|/pma\b", re.I)
@@ -51,7 +59,9 @@ async def nginx_conf(facts: Facts) -> NginxConf:
         try:
             root = parse_dump(res.stdout)
         except NginxParseError as exc:
-            raise CouldNotCheck(f"could not check the nginx configuration because it could not be parsed: {exc}")
+            raise CouldNotCheck(
+                f"could not check the nginx configuration because it could not be parsed: {exc}"
+            ) from None
         ver = await facts.run([s.nginx_bin, "-v"])
         m = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", ver.stderr + ver.stdout)
         return NginxConf(root, tuple(int(x) for x in m.groups()) if m else (0, 0, 0))
@@ -89,7 +99,9 @@ def server_label(server: Directive) -> str:
 
 
 def is_ssl(server: Directive) -> bool:
-    return any("ssl" in d.args for d in server.children("listen")) or server.first("ssl_certificate") is not None
+    return (
+        any("ssl" in d.args for d in server.children("listen")) or server.first("ssl_certificate") is not None
+    )
 
 
 def _regex(loc: Directive) -> re.Pattern[str] | None:
@@ -188,7 +200,8 @@ class Nginx(HostCheck):
                 "nginx tells every visitor its exact version",
                 conf.root.file,
                 detail="The version banner lets attackers pick exploits for your exact build.",
-                remediation="Add `server_tokens off;` inside the http { } block, then `nginx -t && nginx -s reload`.",
+                remediation="Add `server_tokens off;` inside the http { } block, then `nginx -t && nginx "
+                "-s reload`.",
                 evidence={"servers": leaking[:20]},
                 pci=("2.2.6",),
                 cwe=("CWE-200",),
@@ -217,7 +230,9 @@ class Nginx(HostCheck):
                 continue
             label = server_label(server)
             d = effective(server, "ssl_protocols")
-            protocols = d.args if d else (["TLSv1", "TLSv1.1", "TLSv1.2"] if default_old else ["TLSv1.2", "TLSv1.3"])
+            protocols = (
+                d.args if d else (["TLSv1", "TLSv1.1", "TLSv1.2"] if default_old else ["TLSv1.2", "TLSv1.3"])
+            )
             old = sorted(set(protocols) & OLD_PROTOCOLS)
             if old:
                 yield self.finding(
@@ -234,7 +249,9 @@ class Nginx(HostCheck):
                 )
             c = effective(server, "ssl_ciphers")
             if c is not None and c.args:
-                weak = [t for t in re.split(r"[:, ]+", c.args[0]) if t and WEAK_CIPHER_TOKENS.match(t.lstrip("+"))]
+                weak = [
+                    t for t in re.split(r"[:, ]+", c.args[0]) if t and WEAK_CIPHER_TOKENS.match(t.lstrip("+"))
+                ]
                 if weak:
                     yield self.finding(
                         "tls-ciphers",
@@ -269,9 +286,13 @@ class Nginx(HostCheck):
                 detail="Set at the server level they protect every page, including error pages. Note that an "
                 "add_header inside a location replaces all inherited ones.",
                 remediation="In the server { } block: add_header X-Content-Type-Options nosniff always; "
-                'add_header X-Frame-Options SAMEORIGIN always; add_header Referrer-Policy "strict-origin-when-'
-                'cross-origin" always;' + (' add_header Strict-Transport-Security "max-age=31536000" always;'
-                if "strict-transport-security" in missing else ""),
+                "add_header X-Frame-Options SAMEORIGIN always; "
+                'add_header Referrer-Policy "strict-origin-when-cross-origin" always;'
+                + (
+                    ' add_header Strict-Transport-Security "max-age=31536000" always;'
+                    if "strict-transport-security" in missing
+                    else ""
+                ),
                 evidence={"missing": missing, "present": sorted(headers)},
                 pci=("6.4.1",),
                 cwe=("CWE-693",),
@@ -287,7 +308,8 @@ class Nginx(HostCheck):
                     f"{label} accepts request bodies of {'any size' if size == 0 else body.args[0]}",
                     body.where,
                     detail="Unlimited uploads let anyone fill the disk or tie up PHP workers.",
-                    remediation="Set `client_max_body_size 32m;` (or what your largest legitimate upload needs).",
+                    remediation="Set `client_max_body_size 32m;` (or what your largest legitimate upload "
+                    "needs).",
                     evidence={"client_max_body_size": body.args[0]},
                     pci=("6.2.4",),
                     cwe=("CWE-400",),
@@ -337,7 +359,8 @@ class Nginx(HostCheck):
                     server.where,
                     detail="A web shell or skimmer loader uploaded as an 'image' becomes executable code. "
                     "Upload folders must never execute PHP.",
-                    remediation="Before the PHP location: location ~* ^/(wp-content/uploads|pub/media|media|uploads)"
+                    remediation="Before the PHP location: location ~* "
+                    "^/(wp-content/uploads|pub/media|media|uploads)"
                     "/.*\\.php$ { deny all; }",
                     evidence={"probes": php_in_uploads},
                     pci=("6.4.1", "11.6.1"),
@@ -373,7 +396,11 @@ class Nginx(HostCheck):
         for port, servers in sorted(by_port.items()):
             default = explicit.get(port, servers[0])
             reject = default.first("ssl_reject_handshake")
-            if default.first("return") is not None or blocks(default) or (reject is not None and reject.args == ["on"]):
+            if (
+                default.first("return") is not None
+                or blocks(default)
+                or (reject is not None and reject.args == ["on"])
+            ):
                 continue
             if len(servers) == 1 and port not in explicit:
                 continue  # only one site on this port: nothing else could answer
@@ -383,10 +410,11 @@ class Nginx(HostCheck):
                 Severity.MEDIUM if shop else Severity.LOW,
                 f"Requests for unknown host names on port {port} are answered by {server_label(default)}",
                 default.where,
-                detail="Scanners and attackers reach sites by IP address or a made-up Host header; a catch-all "
+                detail="Scanners and attackers reach sites by IP address or a made-up Host header; a "
+                "catch-all "
                 "server that refuses them hides the shop from mass scans and blocks Host-header tricks.",
-                remediation=f"Add a catch-all: server {{ listen {port} default_server; server_name _; return 444; }}"
-                + (" (with ssl_reject_handshake on; for 443)" if port == "443" else ""),
+                remediation=f"Add a catch-all: server {{ listen {port} default_server; server_name _; "
+                "return 444; }}" + (" (with ssl_reject_handshake on; for 443)" if port == "443" else ""),
                 evidence={"port": port, "default_server": server_label(default), "serves_application": shop},
                 pci=("2.2.6",),
                 key=port,

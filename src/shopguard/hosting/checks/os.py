@@ -12,7 +12,7 @@ from shopguard.findings import Finding, Severity
 from shopguard.hosting.base import CouldNotCheck, HostCheck
 from shopguard.hosting.eol import OS_SUPPORT, support_status
 from shopguard.hosting.facts import Facts
-from shopguard.hosting.transport.interface import CommandMissing, FileMissing, TransportError
+from shopguard.hosting.transport.interface import CommandMissing, FileMissing
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -71,7 +71,8 @@ class OsRelease(HostCheck):
                 loc,
                 detail="New vulnerabilities in this system will never be fixed. PCI DSS requires "
                 "supported software with security patches.",
-                remediation=f"Upgrade the server to {info.successor} (or move the shop to a new, supported server).",
+                remediation=f"Upgrade the server to {info.successor} (or move the shop to a new, "
+                "supported server).",
                 evidence=ev,
                 pci=("6.3.3", "12.3.4"),
                 cis=("1.9",),
@@ -106,16 +107,24 @@ class PendingUpdates(HostCheck):
             res = await facts.run(["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"])
             tool = "apt"
             if not res.ok:
-                raise CouldNotCheck(f"could not check {self.subject} because apt-get failed: {res.stderr[:200]}")
+                raise CouldNotCheck(
+                    f"could not check {self.subject} because apt-get failed: {res.stderr[:200]}"
+                )
             pkgs = sorted(
-                {line.split()[1] for line in res.stdout.splitlines() if line.startswith("Inst ") and _SECURITY.search(line)}
+                {
+                    line.split()[1]
+                    for line in res.stdout.splitlines()
+                    if line.startswith("Inst ") and _SECURITY.search(line)
+                }
             )
             total = sum(1 for line in res.stdout.splitlines() if line.startswith("Inst "))
         except CommandMissing:
             res = await facts.run(["dnf", "-q", "-C", "updateinfo", "list", "--security"])
             tool = "dnf"
             if res.returncode not in (0, 100):
-                raise CouldNotCheck(f"could not check {self.subject} because dnf failed: {res.stderr[:200]}") from None
+                raise CouldNotCheck(
+                    f"could not check {self.subject} because dnf failed: {res.stderr[:200]}"
+                ) from None
             pkgs = sorted({line.split()[-1] for line in res.stdout.splitlines() if line.strip()})
             total = len(pkgs)
         if pkgs:
@@ -129,7 +138,12 @@ class PendingUpdates(HostCheck):
                 "critical security patches within one month of release. (Based on the package lists as "
                 "last refreshed on the host.)",
                 remediation=f"Run `{cmd}` (as root), then reboot if the kernel or libc was updated.",
-                evidence={"tool": tool, "security_packages": pkgs[:30], "count": len(pkgs), "all_pending": total},
+                evidence={
+                    "tool": tool,
+                    "security_packages": pkgs[:30],
+                    "count": len(pkgs),
+                    "all_pending": total,
+                },
                 pci=("6.3.3",),
                 cis=("1.9",),
             )
@@ -153,7 +167,9 @@ class AutoUpdates(HostCheck):
             contents = await facts.transport.read_files([f"{conf_dir}/{n}" for n in names])
             for path, data in contents.items():  # apt reads files in name order: the last one wins
                 if isinstance(data, bytes):
-                    m = re.search(r'APT::Periodic::Unattended-Upgrade\s+"?(\d+)"?', data.decode("utf-8", "replace"))
+                    m = re.search(
+                        r'APT::Periodic::Unattended-Upgrade\s+"?(\d+)"?', data.decode("utf-8", "replace")
+                    )
                     if m:
                         enabled, where = m.group(1), path
             installed = await facts.installed("unattended-upgrade")
@@ -165,7 +181,8 @@ class AutoUpdates(HostCheck):
                     conf_dir,
                     detail="Without automatic updates, fixes wait until someone logs in; skimming gangs "
                     "exploit new holes within days.",
-                    remediation="apt-get install unattended-upgrades && dpkg-reconfigure -plow unattended-upgrades "
+                    remediation="apt-get install unattended-upgrades && dpkg-reconfigure -plow "
+                    "unattended-upgrades "
                     '(writes APT::Periodic::Unattended-Upgrade "1"; to /etc/apt/apt.conf.d/20auto-upgrades)',
                     evidence={
                         "unattended_upgrades_installed": installed,
@@ -257,7 +274,8 @@ class TimeSync(HostCheck):
             "time synchronisation",
             detail="Log times must be accurate to reconstruct an incident; PCI DSS 10.6 requires time "
             "synchronisation. In a container the host's clock applies: check it there.",
-            remediation="apt-get install systemd-timesyncd (or chrony) && systemctl enable --now systemd-timesyncd",
+            remediation="apt-get install systemd-timesyncd (or chrony) && systemctl enable --now "
+            "systemd-timesyncd",
             evidence={"timedatectl_ntp_synchronized": synced, "daemons_found": daemons},
             pci=("10.6.1", "10.6.2"),
             cis=("2.1.1",),

@@ -60,37 +60,108 @@ def _missing_functions(value: str | None) -> bool:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("allow-url-include", "allow_url_include", on, Severity.HIGH,
-         "PHP may include code from URLs (allow_url_include)", "allow_url_include = Off",
-         ("6.2.4",), ("CWE-98",), web_only=False),
-    Rule("allow-url-fopen", "allow_url_fopen", on, Severity.LOW,
-         "PHP may open remote URLs as files (allow_url_fopen)",
-         "allow_url_fopen = Off (if the shop and its plugins do not need it)", ("6.2.4",), ("CWE-918",),
-         web_only=False),
-    Rule("expose-php", "expose_php", on, Severity.LOW, "PHP announces its version in every response (expose_php)",
-         "expose_php = Off", ("2.2.6",), ("CWE-200",)),
-    Rule("display-errors", "display_errors", on, Severity.MEDIUM,
-         "PHP shows error messages to visitors (display_errors)",
-         "display_errors = Off and log_errors = On", ("6.2.4",), ("CWE-209",)),
-    Rule("disable-functions", "disable_functions", _missing_functions, Severity.MEDIUM,
-         "PHP lets web code run shell commands (exec, system, ... not disabled)",
-         "disable_functions = " + ",".join(DANGEROUS_FUNCTIONS) + " (check your shop does not need them)",
-         ("6.2.4", "2.2.6"), ("CWE-78",)),
-    Rule("open-basedir", "open_basedir", lambda v: (v or "no value") == "no value", Severity.LOW,
-         "PHP code may read any file on the server (no open_basedir)",
-         "open_basedir = /var/www/shop:/tmp (the shop's folders)", ("2.2.6",), ("CWE-22",)),
-    Rule("cookie-httponly", "session.cookie_httponly", lambda v: not on(v), Severity.MEDIUM,
-         "PHP session cookies are readable by JavaScript (session.cookie_httponly off)",
-         "session.cookie_httponly = On", ("6.2.4",), ("CWE-1004",)),
-    Rule("cookie-secure", "session.cookie_secure", lambda v: not on(v), Severity.MEDIUM,
-         "PHP session cookies may travel over plain HTTP (session.cookie_secure off)",
-         "session.cookie_secure = On", ("4.2.1", "6.2.4"), ("CWE-614",)),
-    Rule("strict-mode", "session.use_strict_mode", lambda v: not on(v), Severity.LOW,
-         "PHP accepts session ids it never issued (session.use_strict_mode off)",
-         "session.use_strict_mode = 1", ("6.2.4",), ("CWE-384",)),
-    Rule("upload-limit", "upload_max_filesize", lambda v: size_bytes(v) > 256 * 1024**2, Severity.LOW,
-         "PHP accepts very large uploads (upload_max_filesize over 256M)",
-         "upload_max_filesize = 32M (and post_max_size a little above)", ("6.2.4",), ("CWE-400",)),
+    Rule(
+        "allow-url-include",
+        "allow_url_include",
+        on,
+        Severity.HIGH,
+        "PHP may include code from URLs (allow_url_include)",
+        "allow_url_include = Off",
+        ("6.2.4",),
+        ("CWE-98",),
+        web_only=False,
+    ),
+    Rule(
+        "allow-url-fopen",
+        "allow_url_fopen",
+        on,
+        Severity.LOW,
+        "PHP may open remote URLs as files (allow_url_fopen)",
+        "allow_url_fopen = Off (if the shop and its plugins do not need it)",
+        ("6.2.4",),
+        ("CWE-918",),
+        web_only=False,
+    ),
+    Rule(
+        "expose-php",
+        "expose_php",
+        on,
+        Severity.LOW,
+        "PHP announces its version in every response (expose_php)",
+        "expose_php = Off",
+        ("2.2.6",),
+        ("CWE-200",),
+    ),
+    Rule(
+        "display-errors",
+        "display_errors",
+        on,
+        Severity.MEDIUM,
+        "PHP shows error messages to visitors (display_errors)",
+        "display_errors = Off and log_errors = On",
+        ("6.2.4",),
+        ("CWE-209",),
+    ),
+    Rule(
+        "disable-functions",
+        "disable_functions",
+        _missing_functions,
+        Severity.MEDIUM,
+        "PHP lets web code run shell commands (exec, system, ... not disabled)",
+        "disable_functions = " + ",".join(DANGEROUS_FUNCTIONS) + " (check your shop does not need them)",
+        ("6.2.4", "2.2.6"),
+        ("CWE-78",),
+    ),
+    Rule(
+        "open-basedir",
+        "open_basedir",
+        lambda v: (v or "no value") == "no value",
+        Severity.LOW,
+        "PHP code may read any file on the server (no open_basedir)",
+        "open_basedir = /var/www/shop:/tmp (the shop's folders)",
+        ("2.2.6",),
+        ("CWE-22",),
+    ),
+    Rule(
+        "cookie-httponly",
+        "session.cookie_httponly",
+        lambda v: not on(v),
+        Severity.MEDIUM,
+        "PHP session cookies are readable by JavaScript (session.cookie_httponly off)",
+        "session.cookie_httponly = On",
+        ("6.2.4",),
+        ("CWE-1004",),
+    ),
+    Rule(
+        "cookie-secure",
+        "session.cookie_secure",
+        lambda v: not on(v),
+        Severity.MEDIUM,
+        "PHP session cookies may travel over plain HTTP (session.cookie_secure off)",
+        "session.cookie_secure = On",
+        ("4.2.1", "6.2.4"),
+        ("CWE-614",),
+    ),
+    Rule(
+        "strict-mode",
+        "session.use_strict_mode",
+        lambda v: not on(v),
+        Severity.LOW,
+        "PHP accepts session ids it never issued (session.use_strict_mode off)",
+        "session.use_strict_mode = 1",
+        ("6.2.4",),
+        ("CWE-384",),
+    ),
+    Rule(
+        "upload-limit",
+        "upload_max_filesize",
+        lambda v: size_bytes(v) > 256 * 1024**2,
+        Severity.LOW,
+        "PHP accepts very large uploads (upload_max_filesize over 256M)",
+        "upload_max_filesize = 32M (and post_max_size a little above)",
+        ("6.2.4",),
+        ("CWE-400",),
+    ),
 )
 
 
@@ -109,7 +180,8 @@ def evaluate(check: HostCheck, settings: dict[str, str], where: str, web: bool, 
                     r.severity,
                     f"{r.title} [{label}]",
                     where,
-                    remediation=f"Set `{r.fix}` in {where} (or php_admin_value in the FPM pool), then reload PHP.",
+                    remediation=f"Set `{r.fix}` in {where} (or php_admin_value in the FPM pool), then "
+                    "reload PHP.",
                     evidence={"directive": r.directive, "value": value, "sapi": label},
                     pci=r.pci,
                     cwe=r.cwe,
@@ -130,7 +202,9 @@ class PhpCli(HostCheck):
         s = facts.settings
         res = await facts.run([s.php_bin] + (["-c", s.php_ini] if s.php_ini else []) + ["-i"])
         if not res.ok:
-            raise CouldNotCheck(f"could not check {self.subject} because php failed: {res.stderr.strip()[:300]}")
+            raise CouldNotCheck(
+                f"could not check {self.subject} because php failed: {res.stderr.strip()[:300]}"
+            )
         info = parse_phpinfo(res.stdout)
         where = info.get("Loaded Configuration File", "php.ini")
         for f in evaluate(self, info, where, web=False, label="cli"):
@@ -200,11 +274,15 @@ async def fpm_pools(facts: Facts) -> tuple[str, list[Pool], dict[str, str]]:
         ver = re.search(r"(\d+\.\d+)$", binary)
         conf = facts.settings.php_fpm_conf or (f"/etc/php/{ver.group(1)}/fpm/php-fpm.conf" if ver else "")
         if not conf:
-            raise CouldNotCheck("could not check PHP-FPM because its config path is unknown; set php_fpm_conf")
+            raise CouldNotCheck(
+                "could not check PHP-FPM because its config path is unknown; set php_fpm_conf"
+            )
         test = await facts.run([binary, "-t", "-y", conf])
         if not test.ok:
             msg = [x for x in (test.stderr + test.stdout).splitlines() if "ERROR" in x][:2]
-            raise CouldNotCheck(f"could not check PHP-FPM because `{binary} -t -y {conf}` fails: {' '.join(msg)[:300]}")
+            raise CouldNotCheck(
+                f"could not check PHP-FPM because `{binary} -t -y {conf}` fails: {' '.join(msg)[:300]}"
+            )
         pools: dict[str, Pool] = {}
         includes: list[str] = []
         parse_fpm_conf(await facts.transport.read_text(conf), conf, pools, includes)
@@ -218,7 +296,9 @@ async def fpm_pools(facts: Facts) -> tuple[str, list[Pool], dict[str, str]]:
         ini_arg = ["-c", facts.settings.php_fpm_ini] if facts.settings.php_fpm_ini else []
         res = await facts.run([binary, *ini_arg, "-i"])
         if not res.ok:
-            raise CouldNotCheck(f"could not check PHP-FPM because `{binary} -i` failed: {res.stderr.strip()[:200]}")
+            raise CouldNotCheck(
+                f"could not check PHP-FPM because `{binary} -i` failed: {res.stderr.strip()[:200]}"
+            )
         return conf, list(pools.values()), parse_phpinfo(res.stdout)
 
     return await facts.memo("fpm", read)
@@ -252,7 +332,8 @@ class PhpFpm(HostCheck):
                     Severity.CRITICAL,
                     f"PHP-FPM pool {pool.name!r} runs PHP as root",
                     pool.file,
-                    remediation="Set `user = shop-php` and `group = shop-php` (a dedicated user) in the pool.",
+                    remediation="Set `user = shop-php` and `group = shop-php` (a dedicated user) in the "
+                    "pool.",
                     evidence={"pool": pool.name, "user": user},
                     pci=("2.2.6", "7.2.1"),
                     key=pool.name,
@@ -263,9 +344,11 @@ class PhpFpm(HostCheck):
                     Severity.HIGH,
                     f"PHP-FPM pool {pool.name!r} runs as {user!r}, the owner of the shop's code",
                     pool.file,
-                    detail="PHP running as the code owner can rewrite the shop's own files: one vulnerable plugin "
+                    detail="PHP running as the code owner can rewrite the shop's own files: one "
+                    "vulnerable plugin "
                     "and an attacker plants a skimmer in checkout code.",
-                    remediation=f"Give the code to a deploy user (`chown -R deploy: {owners[acc.uid]}`) and keep "
+                    remediation=f"Give the code to a deploy user (`chown -R deploy: {owners[acc.uid]}`) "
+                    "and keep "
                     f"the pool user {user!r} for PHP only, with write access to upload/cache folders only.",
                     evidence={"pool": pool.name, "user": user, "web_root": owners[acc.uid]},
                     pci=("7.2.1", "6.4.3"),
@@ -273,14 +356,17 @@ class PhpFpm(HostCheck):
                     key=pool.name,
                 )
             listen = pool.values.get("listen", "")
-            if re.fullmatch(r"(0\.0\.0\.0:|\[::\]:|\*:|)\d+", listen) and "allowed_clients" not in " ".join(pool.values):
+            if re.fullmatch(r"(0\.0\.0\.0:|\[::\]:|\*:|)\d+", listen) and "allowed_clients" not in " ".join(
+                pool.values
+            ):
                 yield self.finding(
                     "listen-public",
                     Severity.HIGH,
                     f"PHP-FPM pool {pool.name!r} listens on all network addresses ({listen})",
                     pool.file,
                     detail="Anyone who reaches the FastCGI port can run any PHP file, or code of their own.",
-                    remediation="Use a socket (`listen = /run/php/shop.sock`) or `listen = 127.0.0.1:9000` with "
+                    remediation="Use a socket (`listen = /run/php/shop.sock`) or `listen = "
+                    "127.0.0.1:9000` with "
                     "`listen.allowed_clients = 127.0.0.1`.",
                     evidence={"pool": pool.name, "listen": listen},
                     pci=("1.3.1",),

@@ -144,7 +144,9 @@ def parse_dump(dump: str) -> Directive:
             if d.name == "include" and d.args and depth < 20:
                 pattern = d.args[0]
                 for path in parsed:
-                    if path == pattern or fnmatch.fnmatch(path, pattern if pattern.startswith("/") else "*/" + pattern):
+                    if path == pattern or fnmatch.fnmatch(
+                        path, pattern if pattern.startswith("/") else "*/" + pattern
+                    ):
                         out.extend(expand(_copy(parsed[path]), parent, depth + 1))
                 continue
             if d.block is not None:

@@ -24,7 +24,7 @@ ENV_PREFIX: tuple[str, ...] = ("env", "-i", f"PATH={SAFE_PATH}", "LC_ALL=C", "LA
 
 class TransportError(Exception):
     """Base class: the transport could not do what was asked. ``str()`` is a
-    plain-words reason usable after "could not check X because ...". """
+    plain-words reason usable after "could not check X because ..."."""
 
 
 class CommandNotAllowed(TransportError):
@@ -152,7 +152,9 @@ def _apt_get(args: Sequence[str]) -> bool:
 
 
 def _dnf(args: Sequence[str]) -> bool:
-    return _only("-q", "--quiet", "updateinfo", "list", "--security", "--available", "-C", "--cacheonly")(args)
+    return _only("-q", "--quiet", "updateinfo", "list", "--security", "--available", "-C", "--cacheonly")(
+        args
+    )
 
 
 def _php(args: Sequence[str]) -> bool:
@@ -168,7 +170,9 @@ ALLOWED_COMMANDS: dict[str, Validator] = {
     "httpd": _only("-S", "-M", "-v", "-t", "-DDUMP_RUN_CFG", "-DDUMP_INCLUDES"),
     "php": _php,
     "php-fpm": _flags_then_paths({"-c", "-y"}, {"-n", "-i", "-t", "-tt"}),
-    "ss": _only("-H", "-t", "-u", "-l", "-n", "-p", "-tlnp", "-ulnp", "-Htlnp", "-Hulnp", "-Htulnp", "-Htuln"),
+    "ss": _only(
+        "-H", "-t", "-u", "-l", "-n", "-p", "-tlnp", "-ulnp", "-Htlnp", "-Hulnp", "-Htulnp", "-Htuln"
+    ),
     "apt-get": _apt_get,
     "dnf": _dnf,
     "needs-restarting": _only("-r"),

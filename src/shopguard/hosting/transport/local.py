@@ -97,7 +97,13 @@ class LocalTransport(HostTransport):
             except OSError as exc:
                 raise _os_error(path, exc) from None
             return FileStat(
-                path, _kind(st.st_mode), stat_mod.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_size, int(st.st_mtime)
+                path,
+                _kind(st.st_mode),
+                stat_mod.S_IMODE(st.st_mode),
+                st.st_uid,
+                st.st_gid,
+                st.st_size,
+                int(st.st_mtime),
             )
 
         return await asyncio.to_thread(do)

@@ -10,6 +10,7 @@ it only after the person says yes. Files are read with ``head -c`` and listed wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 import stat as stat_mod
 from collections.abc import Sequence
@@ -143,8 +144,10 @@ class SSHTransport(HostTransport):
             ) from None
         except asyncssh.PermissionDenied:
             raise PermissionDenied(f"SSH login as {t.user} on {t.host}:{t.port} was refused") from None
-        except (TimeoutError, asyncio.TimeoutError):
-            raise HostUnreachable(f"{t.host}:{t.port} did not answer within {self.connect_timeout:g} s") from None
+        except TimeoutError:
+            raise HostUnreachable(
+                f"{t.host}:{t.port} did not answer within {self.connect_timeout:g} s"
+            ) from None
         except (OSError, asyncssh.Error) as exc:
             raise HostUnreachable(f"cannot connect to {t.host}:{t.port}: {exc}") from None
 
@@ -165,12 +168,17 @@ class SSHTransport(HostTransport):
                 proc = await asyncio.wait_for(
                     conn.run(command, check=False, encoding=None, stdin=asyncssh.DEVNULL), timeout
                 )
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 raise CommandTimeout(
                     f"`{shlex.join(argv)}` on {self.target.host} did not finish within {timeout:g} s "
                     "(host busy or hung)"
                 ) from None
-            except (asyncssh.ConnectionLost, asyncssh.DisconnectError, asyncssh.ChannelOpenError, OSError) as exc:
+            except (
+                asyncssh.ConnectionLost,
+                asyncssh.DisconnectError,
+                asyncssh.ChannelOpenError,
+                OSError,
+            ) as exc:
                 self._failure = HostUnreachable(f"lost the SSH connection to {self.target.host}: {exc}")
                 raise self._failure from None
         rc = proc.exit_status
@@ -195,7 +203,9 @@ class SSHTransport(HostTransport):
         raise TransportError(f"cannot read {path}: {text.strip()[:200]}")
 
     async def read_file(self, path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
-        out, err, rc = await self._run_bytes(["head", "-c", str(max_bytes), "--", path], DEFAULT_COMMAND_TIMEOUT_S)
+        out, err, rc = await self._run_bytes(
+            ["head", "-c", str(max_bytes), "--", path], DEFAULT_COMMAND_TIMEOUT_S
+        )
         if rc != 0:
             self._raise_for(path, err)
         return out
@@ -206,7 +216,9 @@ class SSHTransport(HostTransport):
         """One ``head -v`` for all files; its ``==> path <==`` headers split the output."""
         if len(paths) <= 1:
             return await super().read_files(paths, max_bytes=max_bytes)
-        out, err, _ = await self._run_bytes(["head", "-vc", str(max_bytes), "--", *paths], DEFAULT_COMMAND_TIMEOUT_S)
+        out, err, _ = await self._run_bytes(
+            ["head", "-vc", str(max_bytes), "--", *paths], DEFAULT_COMMAND_TIMEOUT_S
+        )
         result: dict[str, bytes | TransportError] = {}
         marks = []
         pos = 0
@@ -217,7 +229,9 @@ class SSHTransport(HostTransport):
                 marks.append((p, i, i + len(head)))
                 pos = i + len(head)
         for k, (p, _, start) in enumerate(marks):
-            end = marks[k + 1][1] - 1 if k + 1 < len(marks) else len(out)  # head adds a blank line between files
+            end = (
+                marks[k + 1][1] - 1 if k + 1 < len(marks) else len(out)
+            )  # head adds a blank line between files
             result[p] = out[start:end]
         errors = err.decode("utf-8", "replace")
         for p in paths:
@@ -232,7 +246,7 @@ class SSHTransport(HostTransport):
     async def stat_many(self, paths: Sequence[str]) -> dict[str, FileStat | None]:
         if not paths:
             return {}
-        out, err, rc = await self._run_bytes(
+        out, err, _rc = await self._run_bytes(
             ["stat", "-c", "%f %u %g %s %Y %n", "--", *paths], DEFAULT_COMMAND_TIMEOUT_S
         )
         found: dict[str, FileStat | None] = {p: None for p in paths}
@@ -274,10 +288,8 @@ class SSHTransport(HostTransport):
     async def aclose(self) -> None:
         if self._conn is not None:
             self._conn.close()
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError, asyncssh.Error):
                 await asyncio.wait_for(self._conn.wait_closed(), 5)
-            except (TimeoutError, asyncio.TimeoutError, OSError, asyncssh.Error):
-                pass
             self._conn = None
 
 
@@ -286,7 +298,7 @@ async def fetch_host_key(url: str, *, timeout: float = CONNECT_TIMEOUT_S) -> asy
     t = SSHTarget.parse(url)
     try:
         key = await asyncio.wait_for(asyncssh.get_server_host_key(t.host, t.port, config=[]), timeout)
-    except (OSError, asyncssh.Error, TimeoutError, asyncio.TimeoutError) as exc:
+    except (OSError, asyncssh.Error, TimeoutError) as exc:
         raise HostUnreachable(f"cannot reach {t.host}:{t.port}: {exc}") from None
     if key is None:
         raise HostUnreachable(f"{t.host}:{t.port} sent no host key")
