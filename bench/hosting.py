@@ -13,6 +13,7 @@ tests_php and tests_databases and `lynis show tests`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -188,7 +189,8 @@ def main() -> None:
             if label.startswith("ShopGuard"):
                 info = json.loads(out.strip().splitlines()[-1])
                 detail = (
-                    f"{info['checks']} checks, {info['findings']} findings, {len(info['errors'])} check errors; "
+                    f"{info['checks']} checks, {info['findings']} findings, "
+                    f"{len(info['errors'])} check errors; "
                     f"slowest {info['slowest']}"
                 )
                 if info["errors"]:
@@ -216,10 +218,8 @@ def main() -> None:
                 detail = f"{executed} tests executed"
             rows.append((label, secs, mib, detail))
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         shutil.rmtree(base, ignore_errors=True)
 
     print(f"{'run':32} {'seconds':>8} {'peak MiB':>9}  detail")
@@ -231,15 +231,18 @@ def main() -> None:
     )
     lacking = [k for k, v in WEB_STACK_COVERAGE.items() if v is None]
     print(
-        f"web-stack checks: ShopGuard {len(WEB_STACK_COVERAGE)}, of which Lynis has no test for {len(lacking)} "
+        f"web-stack checks: ShopGuard {len(WEB_STACK_COVERAGE)}, "
+        f"of which Lynis has no test for {len(lacking)} "
         f"(covered by Lynis: {', '.join(sorted({v for v in WEB_STACK_COVERAGE.values() if v}))})"
     )
     print("load average at the end:", os.getloadavg())
     print(
-        'note: Debian\'s Docker images set Dir::Cache::pkgcache "" so apt re-parses every package list on each'
+        'note: Debian\'s Docker images set Dir::Cache::pkgcache "" so apt re-parses every package list '
+        "on each"
     )
     print(
-        "run; on a normal server apt-get -s upgrade reuses /var/cache/apt/pkgcache.bin and takes well under 1 s."
+        "run; on a normal server apt-get -s upgrade reuses /var/cache/apt/pkgcache.bin "
+        "and takes well under 1 s."
     )
 
 
