@@ -28,7 +28,9 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.hosting.settings import HostingSettings
+from shopguard.insurance.settings import InsuranceSettings
 from shopguard.paths import user_config_dir
+from shopguard.policies.settings import PoliciesSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -216,6 +218,8 @@ class Config(_Model):
     contacts: Contacts = Contacts()
     alerts: tuple[AlertChannel, ...] = ()
     stores: tuple[Store, ...] = ()
+    policies: PoliciesSettings = PoliciesSettings()
+    insurance: InsuranceSettings = InsuranceSettings()
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
