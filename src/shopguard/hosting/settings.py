@@ -18,6 +18,8 @@ class HostingSettings(BaseModel):
     nginx_conf: str | None = None
     """Passed as ``nginx -T -c FILE`` when set; else nginx's compiled-in default."""
     apache_bin: str = "apache2ctl"
+    apache_conf: str | None = None
+    """Passed as ``-f FILE`` when set (use ``apache_bin = "/usr/sbin/apache2"`` with it)."""
     sshd_bin: str = "sshd"
     sshd_config: str | None = None
     """Passed as ``sshd -T -f FILE`` when set."""

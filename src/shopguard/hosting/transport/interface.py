@@ -162,12 +162,15 @@ def _php(args: Sequence[str]) -> bool:
     return args[-1:] == ["-i"] and _flags_then_paths({"-c"}, {"-n", "-i"})(args)
 
 
+_APACHE = _flags_then_paths({"-f", "-D"}, {"-t", "-S", "-M", "-v"})
+
 ALLOWED_COMMANDS: dict[str, Validator] = {
     "sshd": _flags_then_paths({"-f"}, {"-T"}),
     "nginx": _flags_then_paths({"-c", "-p"}, {"-T", "-V", "-v"}),
-    "apache2ctl": _only("-S", "-M", "-v", "-t", "-DDUMP_RUN_CFG", "-DDUMP_INCLUDES"),
-    "apachectl": _only("-S", "-M", "-v", "-t", "-DDUMP_RUN_CFG", "-DDUMP_INCLUDES"),
-    "httpd": _only("-S", "-M", "-v", "-t", "-DDUMP_RUN_CFG", "-DDUMP_INCLUDES"),
+    "apache2ctl": _APACHE,
+    "apachectl": _APACHE,
+    "apache2": _APACHE,
+    "httpd": _APACHE,
     "php": _php,
     "php-fpm": _flags_then_paths({"-c", "-y"}, {"-n", "-i", "-t", "-tt"}),
     "ss": _only(
