@@ -94,6 +94,8 @@ class OsRelease(HostCheck):
 
 
 _SECURITY = re.compile(r"security", re.I)
+PACKAGE_TOOL_TIMEOUT_S = 90.0
+"""apt/dnf dependency solving is legitimately slow on small or busy servers."""
 
 
 @register_check
@@ -104,7 +106,9 @@ class PendingUpdates(HostCheck):
 
     async def inspect(self, ctx: CheckContext, facts: Facts) -> AsyncIterator[Finding]:
         try:
-            res = await facts.run(["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"])
+            res = await facts.transport.run(
+                ["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"], timeout=PACKAGE_TOOL_TIMEOUT_S
+            )
             tool = "apt"
             if not res.ok:
                 raise CouldNotCheck(
@@ -119,7 +123,9 @@ class PendingUpdates(HostCheck):
             )
             total = sum(1 for line in res.stdout.splitlines() if line.startswith("Inst "))
         except CommandMissing:
-            res = await facts.run(["dnf", "-q", "-C", "updateinfo", "list", "--security"])
+            res = await facts.transport.run(
+                ["dnf", "-q", "-C", "updateinfo", "list", "--security"], timeout=PACKAGE_TOOL_TIMEOUT_S
+            )
             tool = "dnf"
             if res.returncode not in (0, 100):
                 raise CouldNotCheck(
