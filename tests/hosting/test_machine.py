@@ -46,7 +46,9 @@ def test_pending_security_updates_match_apt() -> None:
     out = subprocess.run(
         ["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"], capture_output=True, text=True, check=True
     ).stdout
-    expected = sorted({ln.split()[1] for ln in out.splitlines() if ln.startswith("Inst ") and "ecurity" in ln})
+    expected = sorted(
+        {ln.split()[1] for ln in out.splitlines() if ln.startswith("Inst ") and "ecurity" in ln}
+    )
     r = run_hosting(store_for(), ["hosting.os.updates"])["hosting.os.updates"]
     assert r.outcome.value == "ok", r.message
     if expected:
