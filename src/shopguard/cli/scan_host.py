@@ -13,6 +13,7 @@ from shopguard.audit import AuditInterrupted, run_audit
 from shopguard.checks import DEFAULT_TIMEOUT_S, SelectorError, all_checks, select
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, err_console, fail, open_db
 from shopguard.cli.output import ProgressReporter, check_fail_on, check_format, emit, exit_code_for
+from shopguard.cli.scan import scan_app
 from shopguard.config import Config, ConfigError, Store, find_config, load_config
 from shopguard.db import DatabaseError
 from shopguard.db.repository import StoredRun
@@ -184,5 +185,5 @@ def trust(
 
 
 def register(app: typer.Typer) -> None:
-    _group(app, "scan", "Run one kind of scan (web, files, host, deps).").command("host")(scan_host)
+    scan_app.command("host")(scan_host)  # the shared group; cli/scan.py adds it to the app
     _group(app, "hosts", "Servers ShopGuard audits over SSH.").command("trust")(trust)
