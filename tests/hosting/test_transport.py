@@ -260,3 +260,24 @@ def test_open_transport_choice(sshd: Sshd) -> None:
     t = open_transport(sshd.store())
     assert isinstance(t, SSHTransport) and t.name == sshd.url
     asyncio.run(t.aclose())
+
+
+def test_host_that_drops_mid_audit_gives_clear_errors(own_sshd: Sshd) -> None:
+    """sshd and its sessions are killed while a full audit runs over SSH: every check
+    ends either cleanly (it finished before) or with a "could not check" error."""
+    import threading
+
+    own_sshd.trust()
+    store = own_sshd.store()
+    killer = threading.Timer(0.8, lambda: [os.kill(p, signal.SIGKILL) for p in own_sshd.pids()])
+    killer.start()
+    try:
+        results = run_hosting(store, timeout=30)
+    finally:
+        killer.cancel()
+    errors = [r for r in results.values() if r.outcome.value != "ok"]
+    assert errors, "the audit finished before the host dropped; nothing was tested"
+    for r in errors:
+        assert r.outcome.value == "error" and r.findings == []
+        assert r.message.startswith("CouldNotCheck: could not check "), r.message
+        assert "lost the SSH connection" in r.message or "cannot connect" in r.message, r.message
