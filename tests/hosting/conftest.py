@@ -115,6 +115,19 @@ class Sshd:
     def trust(self) -> None:
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {self.host_pub}\n")
 
+    def sshd_pids(self) -> list[int]:
+        """The listener and the per-connection sshd processes, not the user's shells:
+        killing a shell mid-startup could leave its own lock files behind (root's
+        .bashrc runs `pyenv init`, which holds a lock while it rehashes)."""
+        out = []
+        for pid in self.pids():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "sshd":
+                    out.append(pid)
+            except OSError:
+                continue
+        return out
+
     def pids(self) -> list[int]:
         """sshd and every descendant (the per-connection session processes)."""
         out = [self.proc.pid]

@@ -217,7 +217,11 @@ def start_stack(base: Path, good: bool) -> Stack:
         start_new_session=True,
     )
     s.procs.append(fpm)
-    wait_port(s.fpm_port, fpm)
+    try:
+        wait_port(s.fpm_port, fpm)
+    except Exception:
+        s.close()
+        raise
     nginx = subprocess.Popen(
         ["nginx", "-c", str(d / "nginx.conf"), "-p", str(d), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -225,7 +229,11 @@ def start_stack(base: Path, good: bool) -> Stack:
         start_new_session=True,
     )
     s.procs.append(nginx)
-    wait_port(s.port, nginx)
+    try:
+        wait_port(s.port, nginx)
+    except Exception:
+        s.close()
+        raise
     return s
 
 

@@ -135,8 +135,13 @@ def _start(base: Path, good: bool) -> tuple[dict[str, str], list[subprocess.Pope
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    wait_port(fpm_port, fpm)
-    wait_port(port, httpd)
+    try:
+        wait_port(fpm_port, fpm)
+        wait_port(port, httpd)
+    except Exception:
+        stop(httpd)
+        stop(fpm)
+        raise
     info = {"conf": str(d / "httpd.conf"), "url": f"http://127.0.0.1:{port}", "web": str(web)}
     return info, [fpm, httpd], d
 

@@ -202,7 +202,7 @@ async def test_host_that_drops_mid_audit(own_sshd: Sshd) -> None:
     own_sshd.trust()
     t = open_transport(own_sshd.store())
     assert (await t.run(["uname", "-s"])).ok
-    for pid in own_sshd.pids():
+    for pid in own_sshd.sshd_pids():
         os.kill(pid, signal.SIGKILL)
     with pytest.raises(HostUnreachable, match=r"lost the SSH connection|cannot connect"):
         await t.run(["uname", "-s"])
@@ -214,7 +214,7 @@ async def test_host_that_drops_mid_audit(own_sshd: Sshd) -> None:
 def test_host_that_hangs_gives_check_errors_not_a_crash(own_sshd: Sshd) -> None:
     own_sshd.trust()
     store = own_sshd.store(command_timeout_s=1.0)
-    frozen = own_sshd.pids()
+    frozen = own_sshd.sshd_pids()  # no connection yet: this is the listener
     for pid in frozen:
         os.kill(pid, signal.SIGSTOP)
     results = run_hosting(store, ["hosting.accounts", "hosting.sudo"], timeout=10)
@@ -269,7 +269,7 @@ def test_host_that_drops_mid_audit_gives_clear_errors(own_sshd: Sshd) -> None:
 
     own_sshd.trust()
     store = own_sshd.store()
-    killer = threading.Timer(0.8, lambda: [os.kill(p, signal.SIGKILL) for p in own_sshd.pids()])
+    killer = threading.Timer(0.8, lambda: [os.kill(p, signal.SIGKILL) for p in own_sshd.sshd_pids()])
     killer.start()
     try:
         results = run_hosting(store, timeout=30)
