@@ -29,8 +29,10 @@ from pydantic import (
 from shopguard.findings import Severity
 from shopguard.hosting.settings import HostingSettings
 from shopguard.insurance.settings import InsuranceSettings
+from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
+from shopguard.response.settings import ResponseSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -192,6 +194,7 @@ class Store(_Model):
     timezone: str | None = None
     web: WebScan = WebScan()
     hosting: HostingSettings = HostingSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
 
     @field_validator("host")
     @classmethod
@@ -223,6 +226,7 @@ class Config(_Model):
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
+    response: ResponseSettings = ResponseSettings()
 
     @model_validator(mode="after")
     def _checks(self) -> Config:
