@@ -1,9 +1,9 @@
 """End-of-life dates for what a shop server runs: OS releases and database majors.
 
-ShopGuard's own small table (the maintenance protocol had no public end-of-life
-function when this was written; switch to it when it lands). Dates in our own
-words from the vendors' published schedules: Debian (wiki.debian.org/DebianReleases,
-wiki.debian.org/LTS), Ubuntu (ubuntu.com/about/release-cycle), PostgreSQL
+:func:`lookup` asks the maintenance protocol first (``shopguard.maintenance.eol_status``,
+endoflife.date data, refreshed by ``shopguard vulndb sync``) and falls back to the small
+table below for anything it does not know. Table dates in our own words from the
+vendors' published schedules: Debian (wiki.debian.org/DebianReleases, wiki.debian.org/LTS), Ubuntu (ubuntu.com/about/release-cycle), PostgreSQL
 (postgresql.org/support/versioning), MariaDB (mariadb.org/about/#maintenance-policy),
 MySQL (Oracle lifetime support policy).
 """
@@ -65,6 +65,34 @@ DB_SUPPORT: dict[tuple[str, str], Support] = {
     ("mysql", "8.0"): Support("MySQL", "8.0", date(2026, 4, 30), None, "MySQL 8.4"),
     ("mysql", "8.4"): Support("MySQL", "8.4", date(2032, 4, 30), None, ""),
 }
+
+
+def lookup(product: str, version: str, today: date) -> Support | None:
+    """Support dates for ``product`` (``debian``, ``ubuntu``, ``postgresql``, ``mariadb``,
+    ``mysql``) at ``version`` (a release cycle such as ``12`` or ``10.11``)."""
+    from shopguard.maintenance import eol_status
+
+    names = {
+        "debian": "Debian",
+        "ubuntu": "Ubuntu",
+        "postgresql": "PostgreSQL",
+        "mariadb": "MariaDB",
+        "mysql": "MySQL",
+    }
+    try:
+        st = eol_status(product, version, today)
+    except Exception:  # maintenance data unreadable: our own table still answers
+        st = None
+    if st is not None and st.eol_date is not None:
+        title = names.get(product, product)
+        return Support(
+            title,
+            st.cycle,
+            st.eol_date,
+            st.extended_end if product in ("debian", "ubuntu") else None,  # DB extended support is paid
+            f"{title} {st.upgrade_cycle}" if st.upgrade_cycle else "",
+        )
+    return OS_SUPPORT.get((product, version)) or DB_SUPPORT.get((product, version))
 
 
 def support_status(s: Support, today: date) -> str:

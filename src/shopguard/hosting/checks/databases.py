@@ -18,7 +18,7 @@ from shopguard.checks import CheckContext, register_check
 from shopguard.config import ConfigError, Database
 from shopguard.findings import Finding, Severity
 from shopguard.hosting.base import CouldNotCheck, HostCheck
-from shopguard.hosting.eol import DB_SUPPORT, support_status
+from shopguard.hosting.eol import lookup, support_status
 from shopguard.hosting.facts import Facts
 
 CONNECT_TIMEOUT_S = 5
@@ -159,8 +159,9 @@ class Databases(HostCheck):
         if not m:
             return []
         major = m.group(1) if product == "postgresql" else f"{m.group(1)}.{m.group(2)}"
-        info = DB_SUPPORT.get((product, major))
-        if info is None or support_status(info, datetime.now(UTC).date()) == "supported":
+        today = datetime.now(UTC).date()
+        info = lookup(product, major, today)
+        if info is None or support_status(info, today) == "supported":
             return []
         return [
             self.finding(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from shopguard.checks import CheckContext, register_check
 from shopguard.findings import Finding, Severity
 from shopguard.hosting.base import CouldNotCheck, HostCheck
-from shopguard.hosting.eol import OS_SUPPORT, support_status
+from shopguard.hosting.eol import lookup, support_status
 from shopguard.hosting.facts import Facts
 from shopguard.hosting.transport.interface import CommandMissing, FileMissing
 
@@ -45,7 +45,8 @@ class OsRelease(HostCheck):
         distro, version = rel.get("ID", "").lower(), rel.get("VERSION_ID", "")
         loc = facts.etc("os-release")
         ev = {"id": distro, "version": version, "pretty_name": rel.get("PRETTY_NAME", "")}
-        info = OS_SUPPORT.get((distro, version))
+        today = datetime.now(UTC).date()
+        info = lookup(distro, version, today) if distro and version else None
         if info is None:
             yield self.finding(
                 "unknown",
@@ -58,7 +59,6 @@ class OsRelease(HostCheck):
                 key=f"{distro}-{version}",
             )
             return
-        today = datetime.now(UTC).date()
         status = support_status(info, today)
         ev |= {"regular_support_until": info.regular_until.isoformat(), "status": status}
         if info.extended_until:
