@@ -207,3 +207,20 @@ def test_unreadable_shadow_by_permission_is_covered_elsewhere() -> None:
     res = r["hosting.accounts.empty-password"]
     assert res.outcome.value == "error"
     assert res.message.endswith("because /nonexistent-etc/shadow does not exist")
+
+
+def test_eol_lookup_uses_maintenance_data_then_own_table() -> None:
+    from datetime import date
+
+    from shopguard.hosting.eol import OS_SUPPORT, lookup, support_status
+
+    today = date(2026, 11, 25)
+    deb12 = lookup("debian", "12", today)
+    assert deb12 is not None and support_status(deb12, today) == "extended"
+    assert deb12.successor.startswith("Debian 13")
+    deb11 = lookup("debian", "11", today)
+    assert deb11 is not None and support_status(deb11, today) == "ended"
+    pg = lookup("postgresql", "12", today)
+    assert pg is not None and support_status(pg, today) == "ended" and pg.extended_until is None
+    assert lookup("debian", "99", today) is None
+    assert support_status(OS_SUPPORT[("ubuntu", "24.04")], today) == "supported"

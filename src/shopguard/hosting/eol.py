@@ -3,7 +3,8 @@
 :func:`lookup` asks the maintenance protocol first (``shopguard.maintenance.eol_status``,
 endoflife.date data, refreshed by ``shopguard vulndb sync``) and falls back to the small
 table below for anything it does not know. Table dates in our own words from the
-vendors' published schedules: Debian (wiki.debian.org/DebianReleases, wiki.debian.org/LTS), Ubuntu (ubuntu.com/about/release-cycle), PostgreSQL
+vendors' published schedules: Debian (wiki.debian.org/DebianReleases,
+wiki.debian.org/LTS), Ubuntu (ubuntu.com/about/release-cycle), PostgreSQL
 (postgresql.org/support/versioning), MariaDB (mariadb.org/about/#maintenance-policy),
 MySQL (Oracle lifetime support policy).
 """
