@@ -37,6 +37,8 @@ class HostingSettings(BaseModel):
     memcached_conf: str = "/etc/memcached.conf"
     etc: str = "/etc"
     """Root of system config (passwd, shadow, sudoers, logrotate, apt)."""
+    apt_lists: str = "/var/lib/apt/lists"
+    """apt's downloaded package lists; their age says when `apt-get update` last ran."""
     run_dir: str = "/run"
     """Where ``reboot-required`` appears after kernel/library updates."""
     log_dir: str = "/var/log"

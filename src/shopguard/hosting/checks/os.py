@@ -95,6 +95,7 @@ class OsRelease(HostCheck):
 
 _SECURITY = re.compile(r"security", re.I)
 PACKAGE_TOOL_TIMEOUT_S = 90.0
+LISTS_MAX_AGE_DAYS = 7
 """apt/dnf dependency solving is legitimately slow on small or busy servers."""
 
 
@@ -133,6 +134,21 @@ class PendingUpdates(HostCheck):
                 ) from None
             pkgs = sorted({line.split()[-1] for line in res.stdout.splitlines() if line.strip()})
             total = len(pkgs)
+        if tool == "apt":
+            stale = await self._lists_age_days(facts)
+            if stale is not None and stale > LISTS_MAX_AGE_DAYS:
+                yield self.finding(
+                    "stale-lists",
+                    Severity.MEDIUM,
+                    f"The package lists were last refreshed {stale} days ago",
+                    facts.settings.apt_lists,
+                    detail="The server cannot know about security updates published since then, so "
+                    "'no pending updates' means little. unattended-upgrades refreshes them daily.",
+                    remediation='Run `apt-get update`, and enable APT::Periodic::Update-Package-Lists "1"; '
+                    "(dpkg-reconfigure -plow unattended-upgrades).",
+                    evidence={"days_since_refresh": stale},
+                    pci=("6.3.3",),
+                )
         if pkgs:
             cmd = "apt-get update && apt-get upgrade" if tool == "apt" else "dnf upgrade --security"
             yield self.finding(
@@ -153,6 +169,19 @@ class PendingUpdates(HostCheck):
                 pci=("6.3.3",),
                 cis=("1.9",),
             )
+
+    async def _lists_age_days(self, facts: Facts) -> int | None:
+        """Days since the newest ``*Release`` file in apt's lists changed (None if none)."""
+        folder = facts.settings.apt_lists.rstrip("/")
+        try:
+            names = [n for n in await facts.transport.listdir(folder) if n.endswith("Release")]
+        except FileMissing:
+            return None
+        stats = await facts.transport.stat_many([f"{folder}/{n}" for n in names])
+        newest = max((st.mtime for st in stats.values() if st is not None), default=None)
+        if newest is None:
+            return None
+        return int((datetime.now(UTC).timestamp() - newest) // 86400)
 
 
 @register_check
