@@ -24,6 +24,7 @@ from shopguard.hosting.transport import (
     HostKeyUnknown,
     HostUnreachable,
     LocalTransport,
+    PermissionDenied,
     check_allowed,
 )
 from shopguard.hosting.transport.ssh import SSHTarget, SSHTransport
@@ -281,3 +282,27 @@ def test_host_that_drops_mid_audit_gives_clear_errors(own_sshd: Sshd) -> None:
         assert r.outcome.value == "error" and r.findings == []
         assert r.message.startswith("CouldNotCheck: could not check "), r.message
         assert "lost the SSH connection" in r.message or "cannot connect" in r.message, r.message
+
+
+async def test_ssh_agent_auth(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key file configured: the key comes from a real ssh-agent."""
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            await asyncio.sleep(0.02)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", "-q", str(sshd.user_key)], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        t = SSHTransport(SSHTarget.parse(sshd.url), known_hosts=sshd.known_hosts)
+        assert (await t.run(["uname", "-s"])).stdout.strip() == "Linux"
+        await t.aclose()
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "no-agent"))
+        t = SSHTransport(SSHTarget.parse(sshd.url), known_hosts=sshd.known_hosts)
+        with pytest.raises(PermissionDenied, match="SSH login as root"):
+            await t.run(["uname", "-s"])
+    finally:
+        agent.terminate()
+        agent.wait(5)
