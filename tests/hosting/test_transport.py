@@ -306,3 +306,30 @@ async def test_ssh_agent_auth(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         agent.terminate()
         agent.wait(5)
+
+
+def test_version_queries_for_the_inventory_are_allowed_and_nothing_more() -> None:
+    from shopguard.hosting.transport.interface import CommandNotAllowed, check_allowed
+
+    for argv in (
+        ["php", "-v"],
+        ["php-fpm8.2", "-v"],
+        ["mariadbd", "--version"],
+        ["/usr/lib/postgresql/15/bin/postgres", "--version"],
+        ["redis-server", "--version"],
+        ["node", "--version"],
+        ["python3", "--version"],
+        ["openssl", "version"],
+        ["rpm", "-qa", "--qf", "%{NAME}\\t%{VERSION}\\n"],
+    ):
+        check_allowed(argv)
+    for argv in (
+        ["php", "-r", "echo 1;"],
+        ["node", "-e", "1"],
+        ["python3", "-c", "print(1)"],
+        ["openssl", "enc", "-d"],
+        ["rpm", "-e", "nginx"],
+        ["mysql", "-e", "DROP DATABASE x"],
+    ):
+        with pytest.raises(CommandNotAllowed):
+            check_allowed(argv)

@@ -171,8 +171,25 @@ ALLOWED_COMMANDS: dict[str, Validator] = {
     "apachectl": _APACHE,
     "apache2": _APACHE,
     "httpd": _APACHE,
-    "php": _php,
-    "php-fpm": _flags_then_paths({"-c", "-y"}, {"-n", "-i", "-t", "-tt"}),
+    "php": lambda a: a == ["-v"] or _php(a),
+    "php-fpm": _flags_then_paths({"-c", "-y"}, {"-n", "-i", "-t", "-tt", "-v"}),
+    # Version queries for the software inventory (maintenance protocol): read-only.
+    **{
+        prog: _only("--version")
+        for prog in (
+            "mariadbd",
+            "mariadb",
+            "mysqld",
+            "mysql",
+            "postgres",
+            "psql",
+            "redis-server",
+            "node",
+            "python3",
+        )
+    },
+    "openssl": _only("version"),
+    "rpm": lambda a: a[:1] == ["-qa"] and (len(a) == 1 or (len(a) == 3 and a[1] == "--qf")),
     "ss": _only(
         "-H", "-t", "-u", "-l", "-n", "-p", "-tlnp", "-ulnp", "-Htlnp", "-Hulnp", "-Htulnp", "-Htuln"
     ),
