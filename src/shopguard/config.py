@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from shopguard.findings import Severity
+from shopguard.hosting.settings import HostingSettings
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
@@ -202,6 +203,7 @@ class Store(_Model):
     timezone: str | None = None
     web: WebScan = WebScan()
     pages: PageMonitor = PageMonitor()
+    hosting: HostingSettings = HostingSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
 
     @field_validator("host")
