@@ -8,6 +8,25 @@ BIN=.venv/bin
 export SHOPGUARD_HOME="${SHOPGUARD_HOME:-$PWD/demo/run/home}"
 REPORT="$PWD/reports/demo-report.html"
 
+# Vulnerability and end-of-life data (refreshed once a day). Where the project's
+# offline snapshot sits beside the checkout (machines without internet), import it;
+# otherwise download the current data.
+SHARED="$PWD/../shared/data"
+VULNDB="$SHOPGUARD_HOME/vulndb/vulndb.sqlite"
+if [ -z "$(find "$VULNDB" -mtime -1 2>/dev/null)" ]; then
+  if [ -d "$SHARED/advisories" ]; then
+    echo "Importing the offline vulnerability snapshot from $SHARED ..."
+    "$BIN/shopguard" vulndb sync --no-eol \
+      --from "$SHARED/advisories/osv-PyPI-all.zip" \
+      --from "$SHARED/advisories/friendsofphp-security-advisories.tar.gz" \
+      --from "$SHARED/retirejs/jsrepository.json" || true
+  else
+    echo "Syncing vulnerability data (shopguard vulndb sync)..."
+    timeout 300 "$BIN/shopguard" vulndb sync ||
+      echo "Could not sync vulnerability data; the audit will say which checks could not run."
+  fi
+fi
+
 "$BIN/python" demo/run.py stop >/dev/null 2>&1 || true
 "$BIN/python" demo/run.py start
 trap '"$BIN/python" demo/run.py stop' EXIT

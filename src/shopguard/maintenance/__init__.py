@@ -8,12 +8,13 @@ the config model (which holds :class:`settings.MaintenanceSettings`) stays cheap
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from shopguard.maintenance.eol import EolStatus
 
-__all__ = ["eol_status"]
+__all__ = ["eol_status", "retirejs_copy"]
 
 
 def eol_status(product: str, version: str, today: dt.date | None = None) -> EolStatus | None:
@@ -25,3 +26,14 @@ def eol_status(product: str, version: str, today: dt.date | None = None) -> EolS
     from shopguard.maintenance.eol import eol_status as _status
 
     return _status(product, version, today)
+
+
+def retirejs_copy() -> Path | None:
+    """The retire.js repository file `shopguard vulndb sync` keeps, if there is one.
+
+    The web scan's front-end library check reads it too, so one sync (online or
+    ``--from``) serves both protocols."""
+    from shopguard.maintenance.vulndb.sync import retire_path
+
+    path = retire_path()
+    return path if path.is_file() else None

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shopguard.maintenance import retirejs_copy
 from shopguard.paths import user_data_dir
 
 REPO_URL = "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository.json"
@@ -57,6 +58,9 @@ def sync(timeout: float = 15.0, force: bool = False) -> Path:
     fresh = target.is_file() and time.time() - target.stat().st_mtime < MAX_AGE_S
     if fresh and not force:
         return target
+    synced = retirejs_copy()  # what `shopguard vulndb sync` keeps
+    if not force and synced is not None and time.time() - synced.stat().st_mtime < MAX_AGE_S:
+        return synced
     try:
         with httpx.Client(timeout=timeout, follow_redirects=True) as client:
             for url, name in (
@@ -73,9 +77,11 @@ def sync(timeout: float = 15.0, force: bool = False) -> Path:
     except (httpx.HTTPError, ValueError, OSError) as exc:
         if target.is_file():
             return target  # stale is better than nothing; the age is in the evidence
+        if synced is not None:
+            return synced
         raise RetireDataMissing(
             f"retire.js data is not available ({exc}); connect to the internet once, or set "
-            "SHOPGUARD_RETIREJS_FILE to a copy of jsrepository.json"
+            "run `shopguard vulndb sync --from jsrepository.json`, or set SHOPGUARD_RETIREJS_FILE to a copy"
         ) from None
     return target
 
