@@ -29,7 +29,7 @@ unit: $(STAMP)
 
 test: system-deps setup lint typecheck unit
 
-demo: $(STAMP)
+demo: system-deps $(STAMP)
 	bash scripts/demo.sh
 
 clean:

@@ -25,6 +25,14 @@ from shopguard.config import Config, Store
 from shopguard.db.repository import StoredRun, begin_run, finish_run, load_run, record_check
 
 
+class AuditInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the run is stored as ``interrupted``."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
 def run_audit(
     config: Config,
     stores: Sequence[Store],
@@ -61,8 +69,11 @@ def run_audit(
                 db=db,
             )
         )
-    except BaseException:
+    except KeyboardInterrupt:
         finish_run(db, run_id, "interrupted")
+        raise AuditInterrupted(run_id) from None
+    except BaseException:
+        finish_run(db, run_id, "failed")
         raise
     finish_run(db, run_id, "finished")
     return load_run(db, run_id)

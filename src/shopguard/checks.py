@@ -13,11 +13,13 @@ import asyncio
 import importlib
 import inspect
 import logging
+import os
 import pkgutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from shopguard.config import Config, Store
@@ -151,8 +153,14 @@ def register_check(cls: C) -> C:
     return cls
 
 
+PLUGIN_ENV = "SHOPGUARD_PLUGINS"
+PLUGIN_ENTRY_POINTS = "shopguard.checks"
+
+
 def discover(packages: Sequence[str] = CHECK_PACKAGES) -> None:
-    """Import every ``checks`` module (or module inside a ``checks`` package)."""
+    """Import every ``checks`` module (or module inside a ``checks`` package), then
+    third-party checks: modules in ``$SHOPGUARD_PLUGINS`` (comma-separated) and
+    packages' ``shopguard.checks`` entry points."""
     global _DISCOVERED
     for pkg_name in packages:
         pkg = importlib.import_module(pkg_name)
@@ -160,6 +168,13 @@ def discover(packages: Sequence[str] = CHECK_PACKAGES) -> None:
             parts = info.name.split(".")
             if "checks" in parts[2:]:
                 importlib.import_module(info.name)
+    for name in filter(None, (m.strip() for m in os.environ.get(PLUGIN_ENV, "").split(","))):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ImportError(f"{PLUGIN_ENV}: cannot import check plugin {name!r}: {exc}") from exc
+    for ep in entry_points(group=PLUGIN_ENTRY_POINTS):
+        ep.load()
     _DISCOVERED = True
 
 

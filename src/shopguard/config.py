@@ -27,7 +27,9 @@ from pydantic import (
 )
 
 from shopguard.findings import Severity
+from shopguard.insurance.settings import InsuranceSettings
 from shopguard.paths import user_config_dir
+from shopguard.policies.settings import PoliciesSettings
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -214,6 +216,8 @@ class Config(_Model):
     contacts: Contacts = Contacts()
     alerts: tuple[AlertChannel, ...] = ()
     stores: tuple[Store, ...] = ()
+    policies: PoliciesSettings = PoliciesSettings()
+    insurance: InsuranceSettings = InsuranceSettings()
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
@@ -278,6 +282,9 @@ def _describe(err: dict[str, Any]) -> str:
     if len(shown) > 80:
         shown = shown[:77] + "..."
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    for prefix in ("Input should be ", "input should be "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
     return f"{where}: found {shown}; expected {msg[:1].lower() + msg[1:]}"
 
 

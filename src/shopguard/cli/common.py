@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.config import Config, ConfigError, find_config, load_config
@@ -34,7 +35,7 @@ DB_OPTION = typer.Option(
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
