@@ -30,6 +30,7 @@ from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
+from shopguard.scanning.files.settings import FileScan
 
 CONFIG_FILENAME = "shopguard.toml"
 
@@ -190,6 +191,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    files: FileScan = FileScan()
 
     @field_validator("host")
     @classmethod

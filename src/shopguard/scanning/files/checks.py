@@ -1,0 +1,36 @@
+"""Checks for ``shopguard audit``: malicious code in the web roots, skimmers in
+the database, and file integrity against the recorded baseline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.config import Store
+from shopguard.findings import Finding
+
+
+@register_check
+class FileMalwareCheck(BaseCheck):
+    """Scans every file in the store's web roots with ShopGuard's rules and heuristics."""
+
+    id = "scanning.files.malware"
+    title = "Malicious code in the web roots (card skimmers, backdoors, injected code)"
+    timeout = 3600.0
+
+    def applies(self, store: Store) -> bool:
+        return store.is_local_host and bool(store.web_roots)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        from shopguard.scanning.files.scan import findings_for, scan_store
+
+        # Leave a little time to store the findings before the runner's timeout.
+        deadline = time.monotonic() + max(1.0, ctx.seconds_left - 2.0)
+        scan = await asyncio.to_thread(scan_store, ctx.store, deadline)
+        if scan.interrupted:
+            raise TimeoutError(
+                f"the file scan stopped at its time limit after {scan.stats.scanned} files; "
+                "findings from the unscanned part are kept as they were"
+            )
+        return list(findings_for(scan, ctx.store.web_roots, self.id))
