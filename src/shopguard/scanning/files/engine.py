@@ -213,12 +213,13 @@ class Engine:
         if not always and not self._passes_prefilter(data):
             self.dismissed += 1
             return []
-        name = os.path.basename(path)
+        shown = display_path(path)
+        name = os.path.basename(shown)
         ext = os.path.splitext(name)[1].lstrip(".").lower()
         sc = self.scanner
         sc.set_global("filekind", kind.value)
         sc.set_global("filename", name)
-        sc.set_global("filepath", path)
+        sc.set_global("filepath", shown)
         sc.set_global("extension", ext)
         sc.set_global("filetype", kind.value.upper())
         try:
@@ -417,13 +418,16 @@ class Engine:
         if not detections and capped is None:
             return None
         digest.update(chunk)
-        if capped is not None:
-            # Hash the whole file so the allow-list and quarantine records are exact.
-            os.lseek(fd, pos, os.SEEK_SET)
-            while more := os.read(fd, WINDOW):
-                digest.update(more)
-        sha = digest.hexdigest()
-        if sha in self.spec.allow_hashes:
+        if capped is not None and not detections:
+            sha = ""  # not worth reading gigabytes of a clean-looking file just to hash it
+        else:
+            if capped is not None:
+                # Hash the whole file so the allow-list and quarantine records are exact.
+                os.lseek(fd, pos, os.SEEK_SET)
+                while more := os.read(fd, WINDOW):
+                    digest.update(more)
+            sha = digest.hexdigest()
+        if sha and sha in self.spec.allow_hashes:
             stats.allowed_by_hash += 1
             return None
         return FileResult(
