@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
-import shutil
 import tempfile
 from pathlib import Path
 

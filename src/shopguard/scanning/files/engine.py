@@ -204,7 +204,13 @@ class Engine:
     # -- one buffer -------------------------------------------------------------
 
     def scan_bytes(
-        self, data: bytes, path: str, kind: Kind | None = None, *, offset_base: int = 0
+        self,
+        data: bytes,
+        path: str,
+        kind: Kind | None = None,
+        *,
+        offset_base: int = 0,
+        rel_path: str | None = None,
     ) -> list[Detection]:
         """Detections in one buffer (a whole file, a window of one, or a database value)."""
         if kind is None:
@@ -244,7 +250,8 @@ class Engine:
                 )
                 continue
             out.append(self._from_rule(rule, data, offset_base))
-        signals = heuristics.kind_signals(kind, data, path, self.spec.shop_hosts, features)
+        where = "/" + (rel_path if rel_path is not None else shown).lstrip("/")
+        signals = heuristics.kind_signals(kind, data, where, self.spec.shop_hosts, features)
         out = self._adjust(out, signals, data, kind)
         det = self._score(signals, data, offset_base)
         if det is not None:
@@ -350,7 +357,7 @@ class Engine:
 
     # -- one file ---------------------------------------------------------------
 
-    def scan_file(self, path: str, stats: ScanStats) -> FileResult | None:
+    def scan_file(self, path: str, stats: ScanStats, root_len: int = 0) -> FileResult | None:
         """Read (in windows, up to the cap) and scan one file; None when clean."""
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
@@ -369,14 +376,16 @@ class Engine:
             if not stat.S_ISREG(before.st_mode):  # swapped for a FIFO or device since the walk
                 stats.special_skipped += 1
                 return None
-            return self._scan_fd(fd, path, before, stats)
+            return self._scan_fd(fd, path, before, stats, root_len)
         except OSError:
             stats.note_unreadable(path)
             return None
         finally:
             os.close(fd)
 
-    def _scan_fd(self, fd: int, path: str, before: os.stat_result, stats: ScanStats) -> FileResult | None:
+    def _scan_fd(
+        self, fd: int, path: str, before: os.stat_result, stats: ScanStats, root_len: int = 0
+    ) -> FileResult | None:
         cap = self.spec.max_file_bytes
         detections: list[Detection] = []
         seen_rules: set[str] = set()
@@ -394,7 +403,8 @@ class Engine:
             buf = tail + chunk
             if kind is None:
                 kind = classify(os.fsencode(path), buf)
-            for d in self.scan_bytes(buf, path, kind, offset_base=pos):
+            rel = display_path(path[root_len:]) if root_len else None
+            for d in self.scan_bytes(buf, path, kind, offset_base=pos, rel_path=rel):
                 if d.rule not in seen_rules:
                     seen_rules.add(d.rule)
                     detections.append(d)
@@ -448,10 +458,10 @@ def _init_worker(spec: EngineSpec) -> None:
     _WORKER = Engine(spec)
 
 
-def _scan_batch(paths: list[str]) -> tuple[list[FileResult], ScanStats]:
+def _scan_batch(paths: list[tuple[str, int]]) -> tuple[list[FileResult], ScanStats]:
     assert _WORKER is not None
     stats = ScanStats()
-    found = [r for p in paths if (r := _WORKER.scan_file(p, stats)) is not None]
+    found = [r for p, n in paths if (r := _WORKER.scan_file(p, stats, n)) is not None]
     return found, stats
 
 
@@ -462,11 +472,24 @@ class TreeScan:
     interrupted: bool = False
 
 
-def _batches(items: Iterator[tuple[str, os.stat_result]], size: int, max_bytes: int) -> Iterator[list[str]]:
-    batch: list[str] = []
+def _walk_roots(
+    roots: Iterable[str | os.PathLike[str]], stats: WalkStats, **kw: Any
+) -> Iterator[tuple[str, int, os.stat_result]]:
+    """Like walk(), with the length of each file's root prefix (heuristics look at the
+    path inside the web root, not at where the web root happens to live)."""
+    for root in roots:
+        top = os.path.abspath(os.fspath(root))
+        for path, st in walk([top], stats, **kw):
+            yield path, (len(top) if path != top else len(os.path.dirname(top))), st
+
+
+def _batches(
+    items: Iterator[tuple[str, int, os.stat_result]], size: int, max_bytes: int
+) -> Iterator[list[tuple[str, int]]]:
+    batch: list[tuple[str, int]] = []
     total = 0
-    for path, st in items:
-        batch.append(path)
+    for path, root_len, st in items:
+        batch.append((path, root_len))
         total += st.st_size
         if len(batch) >= size or total >= max_bytes:
             yield batch
@@ -497,7 +520,7 @@ def scan_tree(
     walk_stats = WalkStats()
     stats = ScanStats()
     results: list[FileResult] = []
-    files = walk(roots, walk_stats, follow_symlinks=follow_symlinks, exclude=exclude)
+    files = _walk_roots(roots, walk_stats, follow_symlinks=follow_symlinks, exclude=exclude)
     batches = _batches(files, batch_files, 32 * 1024 * 1024)
     first = next(batches, None)
     second = next(batches, None) if first is not None else None
@@ -506,15 +529,15 @@ def scan_tree(
     if second is None or jobs == 1:
         engine = Engine(spec)
         for batch in (b for b in (first, second) if b is not None):
-            for p in batch:
-                if (r := engine.scan_file(p, stats)) is not None:
+            for p, n in batch:
+                if (r := engine.scan_file(p, stats, n)) is not None:
                     results.append(r)
         for batch in batches:
             if should_stop():
                 interrupted = True
                 break
-            for p in batch:
-                if (r := engine.scan_file(p, stats)) is not None:
+            for p, n in batch:
+                if (r := engine.scan_file(p, stats, n)) is not None:
                     results.append(r)
     else:
         interrupted = _scan_parallel([first, second], batches, spec, jobs, stats, results, should_stop)
@@ -523,8 +546,8 @@ def scan_tree(
 
 
 def _scan_parallel(
-    head: list[list[str] | None],
-    rest: Iterator[list[str]],
+    head: list[list[tuple[str, int]] | None],
+    rest: Iterator[list[tuple[str, int]]],
     spec: EngineSpec,
     jobs: int,
     stats: ScanStats,

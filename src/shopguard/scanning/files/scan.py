@@ -37,7 +37,7 @@ REMEDIATION = (
     "hosting and database passwords, update the platform and extensions, and check the file integrity "
     "report (`shopguard fim check`). 4) If card data may be exposed, open an incident and follow your "
     "response plan (your payment processor must be told). If this is your own code, mark the finding "
-    "as a false positive with a reason (`shopguard findings triage`) or add the file's hash to an allow-list."
+    "as a false positive with a reason (`shopguard findings false-positive ID --store STORE --reason ...`) or add the file's hash to an allow-list."
 )
 
 
