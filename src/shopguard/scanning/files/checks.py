@@ -4,6 +4,7 @@ the database, and file integrity against the recorded baseline."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
@@ -25,9 +26,15 @@ class FileMalwareCheck(BaseCheck):
     async def run(self, ctx: CheckContext) -> list[Finding]:
         from shopguard.scanning.files.scan import findings_for, scan_store
 
-        # Leave a little time to store the findings before the runner's timeout.
+        # Leave a little time to store the findings before the runner's timeout, and
+        # stop the worker thread promptly when the run is cancelled (Ctrl-C, timeout).
         deadline = time.monotonic() + max(1.0, ctx.seconds_left - 2.0)
-        scan = await asyncio.to_thread(scan_store, ctx.store, deadline)
+        stop = threading.Event()
+        try:
+            scan = await asyncio.to_thread(scan_store, ctx.store, deadline, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
         if scan.interrupted:
             raise TimeoutError(
                 f"the file scan stopped at its time limit after {scan.stats.scanned} files; "

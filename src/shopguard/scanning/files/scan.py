@@ -4,6 +4,7 @@ web roots, and describe each flagged file for a store owner."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -37,7 +38,8 @@ REMEDIATION = (
     "hosting and database passwords, update the platform and extensions, and check the file integrity "
     "report (`shopguard fim check`). 4) If card data may be exposed, open an incident and follow your "
     "response plan (your payment processor must be told). If this is your own code, mark the finding "
-    "as a false positive with a reason (`shopguard findings false-positive ID --store STORE --reason ...`) or add the file's hash to an allow-list."
+    "as a false positive with a reason (`shopguard findings false-positive ID --store STORE --reason ...`) "
+    "or add the file's hash to an allow-list (`shopguard files allow FILE`)."
 )
 
 
@@ -91,7 +93,7 @@ def spec_for(store: Store, *, use_hyperscan: bool = True) -> EngineSpec:
     )
 
 
-def scan_store(store: Store, deadline: float | None = None) -> TreeScan:
+def scan_store(store: Store, deadline: float | None = None, stop: threading.Event | None = None) -> TreeScan:
     """Scan the store's web roots (raises FileNotFoundError for a missing root)."""
     for root in store.web_roots:
         if not os.path.lexists(root):
@@ -99,6 +101,8 @@ def scan_store(store: Store, deadline: float | None = None) -> TreeScan:
     spec = spec_for(store)
 
     def should_stop() -> bool:
+        if stop is not None and stop.is_set():
+            return True
         return deadline is not None and time.monotonic() > deadline
 
     return scan_tree(
