@@ -28,7 +28,8 @@ def _shop(tmp_path: Path) -> Path:
 def _config(tmp_path: Path, root: Path, extra: str = "") -> Path:
     cfg = tmp_path / "shopguard.toml"
     cfg.write_text(
-        f'[[stores]]\nname = "demo"\nstorefront_url = "https://shop.example/"\nweb_roots = ["{root}"]\n{extra}'
+        f'[[stores]]\nname = "demo"\nstorefront_url = "https://shop.example/"\n'
+        f'web_roots = ["{root}"]\n{extra}'
     )
     return cfg
 

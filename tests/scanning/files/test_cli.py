@@ -111,6 +111,7 @@ def test_hash_allow_list_and_trusted_folder(tmp_path: Path, sqlite_url: str) -> 
     res = runner.invoke(app, ["files", "allow", str(root / "favicon.ico")])
     assert res.exit_code == 0, res.stderr
     code, out, _ = _scan(str(root), "--format", "json", "--db", sqlite_url)
+    assert code == 1  # the skimmer is still there
     locations = {
         f["location"] for f in json.loads(out)["findings"] if f["check_id"] == "scanning.files.malware"
     }

@@ -41,3 +41,20 @@ class FileMalwareCheck(BaseCheck):
                 "findings from the unscanned part are kept as they were"
             )
         return list(findings_for(scan, ctx.store.web_roots, self.id))
+
+
+@register_check
+class FileIntegrityCheck(BaseCheck):
+    """Compares the web roots with the signed baseline (PCI DSS 11.5.2)."""
+
+    id = "scanning.files.integrity"
+    title = "File integrity of the web roots (changes since the baseline)"
+    timeout = 1800.0
+
+    def applies(self, store: Store) -> bool:
+        return store.is_local_host and bool(store.web_roots)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        from shopguard.scanning.files.fim_findings import findings
+
+        return await asyncio.to_thread(lambda: list(findings(ctx.store, self.id)))

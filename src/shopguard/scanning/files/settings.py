@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,3 +30,7 @@ class FileScan(BaseModel):
     """Worker processes; 0 means one per CPU core."""
     quarantine_dir: Path | None = None
     """When set, ``scan files`` copies each flagged file here (it never moves or deletes)."""
+    fim_hash: Literal["blake3", "sha256"] = "blake3"
+    """Hash recorded in the file-integrity baseline."""
+    fim_paranoid: bool = False
+    """Re-hash every file on each integrity check instead of trusting unchanged size/mtime/ctime/inode."""
