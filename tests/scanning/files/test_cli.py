@@ -123,3 +123,21 @@ def test_hash_allow_list_and_trusted_folder(tmp_path: Path, sqlite_url: str) -> 
 def test_missing_path_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:
     code, _, err = _scan(str(tmp_path / "nope"), "--db", sqlite_url)
     assert code == 2 and "no such file or folder" in err
+
+
+def test_trusted_vendor_folder_is_not_scanned(tmp_path: Path, sqlite_url: str) -> None:
+    root = _tree(tmp_path)
+    vendor = root / "vendor" / "acme"
+    vendor.mkdir(parents=True)
+    shutil.copy(MALICIOUS / "php" / "wso_markers.php", vendor / "tool.php")
+    cfg = tmp_path / "shopguard.toml"
+    cfg.write_text(
+        f'[[stores]]\nname = "s"\nstorefront_url = "https://shop.example/"\nweb_roots = ["{root}"]\n'
+        f'[stores.files]\ntrusted_folders = ["{root / "vendor"}"]\n'
+    )
+    code, out, err = _scan("--config", str(cfg), "--format", "json", "--db", sqlite_url)
+    assert code == 1, err
+    findings = json.loads(out)["findings"]
+    assert not any("acme" in f["location"] for f in findings if f["check_id"] == "scanning.files.malware")
+    summary = next(f for f in findings if f["check_id"].endswith(".summary"))
+    assert summary["evidence"]["excluded"] == 1

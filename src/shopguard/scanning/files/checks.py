@@ -58,3 +58,28 @@ class FileIntegrityCheck(BaseCheck):
         from shopguard.scanning.files.fim_findings import findings
 
         return await asyncio.to_thread(lambda: list(findings(ctx.store, self.id)))
+
+
+@register_check
+class DatabaseSkimmerCheck(BaseCheck):
+    """Scans the shop's MySQL/MariaDB content tables with the same rules as files."""
+
+    id = "scanning.files.database"
+    title = "Skimmers stored in the shop database (options, posts, CMS blocks, design config)"
+    timeout = 1800.0
+
+    def applies(self, store: Store) -> bool:
+        from shopguard.scanning.files.dbscan import is_mysql
+
+        return any(is_mysql(db) for db in store.databases)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        from shopguard.scanning.files.dbscan import findings_for_store
+        from shopguard.scanning.files.engine import Engine
+        from shopguard.scanning.files.scan import spec_for
+
+        def work() -> list[Finding]:
+            engine = Engine(spec_for(ctx.store))
+            return list(findings_for_store(ctx.store, engine, self.id))
+
+        return await asyncio.to_thread(work)
