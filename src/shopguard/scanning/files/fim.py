@@ -116,12 +116,29 @@ def hash_file(path: str, algorithm: str) -> str | None:
         os.close(fd)
 
 
-def _hash_many(paths: list[str], algorithm: str, jobs: int) -> list[str | None]:
-    """Hash files on a few threads (the hash functions release the GIL on big reads)."""
-    if len(paths) < 64 or jobs <= 1:
-        return [hash_file(p, algorithm) for p in paths]
-    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda p: hash_file(p, algorithm), paths, chunksize=64))
+def _hash_batch(args: tuple[list[str], str]) -> list[str | None]:
+    paths, algorithm = args
+    return [hash_file(p, algorithm) for p in paths]
+
+
+def hash_paths(paths: list[str], algorithm: str, jobs: int = 0) -> list[str | None]:
+    """Hash many files: in this process when few, else on one worker process per core
+    (per-file overhead, not the hash, dominates on shop trees of small files)."""
+    if len(paths) < 2048:
+        return _hash_batch((paths, algorithm))
+    import multiprocessing
+
+    from shopguard.scanning.files.engine import default_jobs
+
+    jobs = jobs or default_jobs()
+    size = 1024
+    batches = [(paths[i : i + size], algorithm) for i in range(0, len(paths), size)]
+    ctx = multiprocessing.get_context("forkserver")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        out: list[str | None] = []
+        for part in pool.map(_hash_batch, batches):
+            out.extend(part)
+    return out
 
 
 def _entry(st: os.stat_result, digest: str | None) -> Entry:
@@ -238,7 +255,7 @@ def build(
     algorithm: str = "blake3",
     *,
     exclude: Iterable[Path] = (),
-    jobs: int = 4,
+    jobs: int = 0,
 ) -> tuple[Baseline, WalkStats]:
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown hash {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
@@ -249,7 +266,7 @@ def build(
         if not os.path.isdir(root):
             raise BaselineError(f"web root {root} is not a folder")
         items = list(_scan_root(root, stats, exclude))
-        digests = _hash_many([p for p, _, _ in items], algorithm, jobs)
+        digests = hash_paths([p for p, _, _ in items], algorithm, jobs)
         files: dict[str, Entry] = {}
         for (_path, rel, st), digest in zip(items, digests, strict=True):
             if digest is None:
@@ -284,7 +301,7 @@ def compare(
     *,
     paranoid: bool = False,
     exclude: Iterable[Path] = (),
-    jobs: int = 4,
+    jobs: int = 0,
 ) -> tuple[Comparison, dict[str, dict[str, Entry]]]:
     """Compare the web roots with the baseline; also return the current state
     (what ``accept`` would record). Unchanged size, mtime, ctime and inode mean
@@ -296,24 +313,28 @@ def compare(
     for root, old in baseline.roots.items():
         now: dict[str, Entry] = {}
         to_hash: list[tuple[str, str, os.stat_result]] = []
+        cut = len(root.rstrip("/")) + 1
         if not os.path.isdir(root):
             stats.vanished += 1
         else:
-            for path, rel, st in _scan_root(root, stats, exclude):
-                prev = old.get(rel)
+            get = old.get
+            for path, st in walk([root], stats, exclude=exclude):
+                rel = path[cut:]
+                prev = get(rel)
                 if (
-                    not paranoid
-                    and prev is not None
-                    and prev[SIZE] == st.st_size
+                    prev is not None
+                    and not paranoid
                     and prev[MTIME] == st.st_mtime_ns
                     and prev[CTIME] == st.st_ctime_ns
+                    and prev[SIZE] == st.st_size
                     and prev[INO] == st.st_ino
                 ):
-                    now[rel] = _entry(st, prev[HASH])
+                    # ctime moves with any chmod/chown too, so the entry is still exact
+                    now[rel] = prev
                     unchanged += 1
                 else:
                     to_hash.append((path, rel, st))
-        digests = _hash_many([p for p, _, _ in to_hash], baseline.algorithm, jobs)
+        digests = hash_paths([p for p, _, _ in to_hash], baseline.algorithm, jobs)
         rehashed += len(to_hash)
         for (path, rel, st), digest in zip(to_hash, digests, strict=True):
             if digest is None:
@@ -321,8 +342,8 @@ def compare(
                 if rel in old:
                     now[rel] = old[rel]  # cannot tell; do not report it as removed
                 continue
-            now[rel] = _entry(st, digest)
-        for rel, entry in now.items():
+            entry = _entry(st, digest)
+            now[rel] = entry
             prev = old.get(rel)
             shown = display_path(os.path.join(root, rel))
             if prev is None:
@@ -331,9 +352,11 @@ def compare(
                 changes.append(Change("changed", shown, prev, entry))
             elif (prev[MODE], prev[UID], prev[GID]) != (entry[MODE], entry[UID], entry[GID]):
                 changes.append(Change("permissions", shown, prev, entry))
-        for rel, prev in old.items():
-            if rel not in now:
-                changes.append(Change("removed", display_path(os.path.join(root, rel)), prev, None))
+        added = sum(1 for c in changes if c.kind == "added" and c.path.startswith(display_path(root)))
+        if len(now) - added < len(old):  # something in the baseline was not seen
+            for rel, prev in old.items():
+                if rel not in now:
+                    changes.append(Change("removed", display_path(os.path.join(root, rel)), prev, None))
         current[root] = now
     changes.sort(key=lambda c: (c.path, c.kind))
     return Comparison(changes, stats, rehashed, unchanged), current
