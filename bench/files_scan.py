@@ -80,7 +80,7 @@ def main():
     print(json.dumps({"seconds": took, "scanned": res.stats.scanned, "bytes": res.stats.bytes_scanned,
         "dismissed": res.stats.dismissed_by_prefilter, "flagged": len(res.results), "above_low": above_low,
         "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+        "rss_worker_mb": res.stats.peak_worker_rss_kb / 1024}))
 if __name__ == "__main__":
     main()
 """
@@ -137,7 +137,13 @@ def run_yara(tree: Path) -> tuple[float, int, float]:
     if not shutil.which("yara"):
         return float("nan"), 0, 0.0
     defines = []
-    for name, value in (("filekind", "php"), ("filename", ""), ("filepath", ""), ("extension", ""), ("filetype", "")):
+    for name, value in (
+        ("filekind", "php"),
+        ("filename", ""),
+        ("filepath", ""),
+        ("extension", ""),
+        ("filetype", ""),
+    ):
         defines += ["-d", f"{name}={value}"]
     took, proc, peak = timed(["yara", "-r", "-N", "-p", "2", *defines, *yara_rules(), str(tree)])
     if proc.returncode not in (0, 1):
@@ -214,8 +220,8 @@ def main() -> None:
     if half.is_dir():
         r = run_child(CHILD_SCAN, str(half), "hs", "2")
         print(
-            f"memory flatness: one copy ({r['scanned']:.0f} files) peak RSS parent {r['rss_self_mb']:.0f} MB, "
-            f"worker {r['rss_worker_mb']:.0f} MB"
+            f"memory flatness: one copy ({r['scanned']:.0f} files) peak RSS parent "
+            f"{r['rss_self_mb']:.0f} MB, worker {r['rss_worker_mb']:.0f} MB"
         )
     y_s, y_hits, y_mem = run_yara(tree)
     best = min(r["seconds"] for _, r in rows)

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import hashlib
 import multiprocessing
 import os
+import resource
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -102,6 +103,8 @@ class ScanStats(WalkStats):
     changed_during_read: int = 0
     allowed_by_hash: int = 0
     capped: int = 0
+    peak_worker_rss_kb: int = 0
+    """Largest resident memory of a scanning process (for the benchmark's flat-memory figure)."""
 
     def merge(self, other: WalkStats) -> None:
         super().merge(other)
@@ -115,6 +118,7 @@ class ScanStats(WalkStats):
                 "capped",
             ):
                 setattr(self, name, getattr(self, name) + getattr(other, name))
+            self.peak_worker_rss_kb = max(self.peak_worker_rss_kb, other.peak_worker_rss_kb)
 
     def as_dict(self) -> dict[str, int]:
         d = super().as_dict()
@@ -462,6 +466,7 @@ def _scan_batch(paths: list[tuple[str, int]]) -> tuple[list[FileResult], ScanSta
     assert _WORKER is not None
     stats = ScanStats()
     found = [r for p, n in paths if (r := _WORKER.scan_file(p, stats, n)) is not None]
+    stats.peak_worker_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return found, stats
 
 
