@@ -13,7 +13,7 @@ from alembic import op
 import shopguard.db.base
 
 revision = "0009_policies_insurance"
-down_revision = "0001_foundation"
+down_revision = "0008_pci"
 branch_labels = None
 depends_on = None
 
