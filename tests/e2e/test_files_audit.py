@@ -118,3 +118,20 @@ def test_ctrl_c_and_kill_9_leave_the_database_usable(tmp_path: Path) -> None:
     assert _runs(db) == [(1, "interrupted"), (2, "interrupted"), (3, "finished")]
     locations = [f["location"] for f in json.loads(res.stdout)["findings"] if f["severity"] == "critical"]
     assert [Path(p).name for p in locations] == ["zz.php"]
+
+
+def test_demo_shop_skimmer_is_the_only_file_finding(tmp_path: Path) -> None:
+    """The demo shop's web root: its planted skimmer is found, nothing else above low."""
+    demo_cfg = Path(__file__).resolve().parents[2] / "demo" / "shopguard.toml"
+    db = f"sqlite:///{tmp_path / 'sg.db'}"
+    res = _cli(
+        "audit", "--config", str(demo_cfg), "--only", "scanning.files.malware", "--format", "json", "--db", db
+    )
+    assert res.returncode == 1, res.stderr
+    findings = json.loads(res.stdout)["findings"]
+    flagged = [
+        (Path(f["location"]).name, f["severity"], f["evidence"]["confidence"])
+        for f in findings
+        if f["check_id"] == "scanning.files.malware" and f["severity"] not in ("low", "info")
+    ]
+    assert flagged == [("checkout-helper.js", "critical", "high")]
