@@ -148,23 +148,55 @@ class EngineSpec:
     third_party: bool = False
 
 
-def _prefilter_patterns(shop_hosts: Iterable[str]) -> list[bytes]:
+def _prefilter_patterns(shop_hosts: Iterable[str], php_only: bool = False) -> list[bytes]:
     text = (resources.files("shopguard") / "data" / "rules" / "prefilter.txt").read_text(encoding="utf-8")
     out: list[bytes] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if line.startswith("php-re:"):
+            if php_only:
+                out.append(line[7:].encode())
+            continue
+        if php_only:
+            continue
         if line.startswith("re:"):
             out.append(line[3:].encode())
         else:
             out.append(b"".join(b"\\x%02x" % b for b in line.encode()))
-    for host in shop_hosts:  # imitations of the shop's own name
+    for host in () if php_only else shop_hosts:  # imitations of the shop's own name
         parts = host.split(".")
         stem = parts[-2] if len(parts) >= 2 else host
         if len(stem) >= 4:
             out.append(b"//[a-z0-9.-]*" + b"".join(b"\\x%02x" % b for b in stem.encode()))
     return out
+
+
+def _hs_database(patterns: list[bytes]) -> Any:
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+    db.compile(expressions=patterns, ids=list(range(len(patterns))), flags=[flags] * len(patterns))
+    return db
+
+
+def _hs_hit(db: Any, data: bytes) -> bool:
+    """Whether any pattern matches (stops at the first match)."""
+    hit = False
+
+    def on_match(_id: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool:
+        nonlocal hit
+        hit = True
+        return True  # stop at the first match
+
+    try:
+        db.scan(data, match_event_handler=on_match)
+    except hyperscan.ScanTerminated:
+        pass
+    except hyperscan.HyperscanError as exc:
+        if "SCAN_TERMINATED" not in repr(exc) and "-3" not in str(exc):
+            raise
+    return hit
 
 
 class Engine:
@@ -176,34 +208,20 @@ class Engine:
         self.scanner = yara_x.Scanner(self.rules)
         self.scanner.set_timeout(60)
         self.prefilter: Any = None
+        self.php_prefilter: Any = None
         self.dismissed = 0
         if spec.use_hyperscan and spec.builtin_only and HAVE_HYPERSCAN:
-            pats = _prefilter_patterns(spec.shop_hosts)
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-            db.compile(expressions=pats, ids=list(range(len(pats))), flags=[flags] * len(pats))
-            self.prefilter = db
+            self.prefilter = _hs_database(_prefilter_patterns(spec.shop_hosts))
+            self.php_prefilter = _hs_database(_prefilter_patterns((), php_only=True))
 
     # -- pre-filter ------------------------------------------------------------
 
-    def _passes_prefilter(self, data: bytes) -> bool:
+    def _passes_prefilter(self, data: bytes, kind: Kind) -> bool:
         if self.prefilter is None:
             return True
-        hit = False
-
-        def on_match(_id: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool:
-            nonlocal hit
-            hit = True
-            return True  # stop at the first match
-
-        try:
-            self.prefilter.scan(data, match_event_handler=on_match)
-        except hyperscan.ScanTerminated:
-            pass
-        except hyperscan.HyperscanError as exc:
-            if "SCAN_TERMINATED" not in repr(exc) and "-3" not in str(exc):
-                raise
-        return hit
+        if _hs_hit(self.prefilter, data):
+            return True
+        return kind is Kind.PHP and _hs_hit(self.php_prefilter, data)
 
     # -- one buffer -------------------------------------------------------------
 
@@ -220,7 +238,7 @@ class Engine:
         if kind is None:
             kind = classify(os.fsencode(path), data)
         always = kind in (Kind.IMAGE, Kind.SERVER_CONFIG)
-        if not always and not self._passes_prefilter(data):
+        if not always and not self._passes_prefilter(data, kind):
             self.dismissed += 1
             return []
         shown = display_path(path)

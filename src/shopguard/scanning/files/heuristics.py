@@ -125,6 +125,8 @@ def php_signals(data: bytes, path: str, features: Features) -> list[Signal]:
         before = data[max(0, vc.start() - 8) : vc.start()]
         if before.rstrip().endswith((b"new", b"->", b"::", b"function")):
             continue
+        if vc.group(0)[1:].startswith((b"_GET", b"_POST", b"_REQUEST", b"_COOKIE", b"_SERVER", b"this")):
+            continue  # prose such as "$_REQUEST ( $_GET + $_POST )", or a method call
         var_call = vc
         break
     has_input = _SUPERGLOBAL.search(data) is not None
