@@ -13,7 +13,7 @@ rule SGH_Decoder : hint
 rule SGH_DynExec : hint
 {
     strings:
-        $ = /\b(eval|assert|create_function)\s*\(/ nocase
+        $ = /\b(eval|assert|create_function)\s*(\/\*[^*]{0,40}\*\/\s*)?\(/ nocase
     condition:
         filekind == "php" and any of them
 }
@@ -39,7 +39,7 @@ rule SGH_Suppress : hint
 rule SGH_GlobalsTable : hint
 {
     strings:
-        $ = /\$GLOBALS\s*\[\s*['"][^'"]{0,40}['"]\s*\]\s*\[\s*\d+\s*\]\s*\(/
+        $ = /\$GLOBALS\s*\[\s*['"][^'"]{0,40}['"]\s*\]\s*\[\s*(\d+|['"][^'"]{0,40}['"])\s*\]\s*\(/
     condition:
         filekind == "php" and any of them
 }
@@ -105,4 +105,20 @@ rule SGH_Prepend : hint
         $ = /auto_(prepend|append)_file/ nocase
     condition:
         any of them
+}
+
+rule SGH_ArrayCall : hint
+{
+    strings:
+        $ = /\$\w{1,30}\s*\[\s*[^\]\n]{1,12}\]\s*\(\s*\$\w{1,30}\s*\[/
+    condition:
+        filekind == "php" and any of them
+}
+
+rule SGH_NonAsciiNames : hint
+{
+    strings:
+        $x = /\$[\x80-\xff]/
+    condition:
+        filekind == "php" and #x >= 10
 }

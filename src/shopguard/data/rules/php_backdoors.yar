@@ -8,7 +8,7 @@ rule SG_PHP_Exec_Request_Input : php backdoor
         confidence = "high"
         description = "Runs code or commands taken straight from the web request (query, form, cookie or header)"
     strings:
-        $call = /\b(eval|assert|create_function|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*@?\s*((stripslashes|base64_decode|urldecode|rawurldecode|trim|str_rot13|gzinflate|gzuncompress|hex2bin|strrev)\s*\(\s*@?\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER\s*\[\s*['"]HTTP_)/ nocase
+        $call = /\b(eval|assert|create_function|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*(\/\*[^*]{0,40}\*\/\s*)?\(\s*@?\s*((stripslashes|base64_decode|urldecode|rawurldecode|trim|str_rot13|gzinflate|gzuncompress|hex2bin|strrev)\s*\(\s*@?\s*)*(\$_(GET|POST|REQUEST|COOKIE|SERVER\s*\[\s*['"]HTTP_)|getallheaders\s*\(\s*\)\s*\[)/ nocase
         $tick = /(=|echo|print|return|\()\s*`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/
         $cf = /\bcreate_function\s*\([^;]{0,80}\$_(GET|POST|REQUEST|COOKIE)/ nocase
         $incl = /\b(include|require)(_once)?\s*\(?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
@@ -30,6 +30,20 @@ rule SG_PHP_Request_Variable_Function : php backdoor
         filekind != "binary" and any of them
 }
 
+rule SG_PHP_Request_Callback : php backdoor
+{
+    meta:
+        family = "php-backdoor"
+        severity = "critical"
+        confidence = "high"
+        description = "Hands a function name taken from the web request to a PHP callback (a hidden way to run code)"
+    strings:
+        $first = /\b(call_user_func(_array)?|array_map|array_filter|array_walk(_recursive)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|forward_static_call(_array)?|ob_start)\s*\(\s*@?\s*(\(string\)\s*)?(stripslashes\s*\(\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $last = /\b(array_(diff|intersect)_u(key|assoc)|array_u(diff|intersect)(_u?assoc)?|array_filter|array_reduce|array_walk)\s*\([^;]{0,300},\s*@?\s*(\(string\)\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*\)/ nocase
+    condition:
+        filekind != "binary" and any of them
+}
+
 rule SG_PHP_Eval_Of_Decoder : php obfuscation
 {
     meta:
@@ -38,7 +52,7 @@ rule SG_PHP_Eval_Of_Decoder : php obfuscation
         confidence = "high"
         description = "Decodes hidden code and runs it (eval of base64/gzinflate/str_rot13 output)"
     strings:
-        $a = /\b(eval|assert|create_function)\s*\(\s*@?\s*['"]?\s*\.?\s*(gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|strrev|rawurldecode|hex2bin|convert_uudecode)\s*\(/ nocase
+        $a = /\b(eval|assert|create_function)\s*(\/\*[^*]{0,40}\*\/\s*)?\(\s*@?\s*['"]?\s*\.?\s*(gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|strrev|rawurldecode|hex2bin|convert_uudecode)\s*\(/ nocase
         $b = /\beval\s*\(\s*\?>\s*['"]?\s*\.\s*(gzinflate|base64_decode|file_get_contents)/ nocase
     condition:
         filekind != "binary" and any of them

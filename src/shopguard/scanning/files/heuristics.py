@@ -48,10 +48,10 @@ _LONG_LINE = re.compile(rb"\n([^\n]{%d})" % LONG_LINE)
 _LINE_600 = re.compile(rb"\n[^\n]{600}")
 _B64_BLOB = re.compile(rb"['\"]([A-Za-z0-9+/]{600,}={0,2})['\"]")
 _VAR_CALL = re.compile(rb"\$[A-Za-z_]\w{0,30}\s*\(\s*\$")
-_SUPERGLOBAL = re.compile(rb"\$_(GET|POST|REQUEST|COOKIE|SERVER\s*\[\s*['\"]HTTP_)")
+_SUPERGLOBAL = re.compile(rb"\$_(GET|POST|REQUEST|COOKIE|SERVER\s*\[\s*['\"]HTTP_)|getallheaders\s*\(")
 _CHR_CHAIN = re.compile(rb"(?:chr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){3,}chr\s*\(\s*\d{1,3}\s*\)", re.I)
 _CHR_NUM = re.compile(rb"chr\s*\(\s*(\d{1,3})\s*\)", re.I)
-_CONCAT = re.compile(rb"(?:['\"][A-Za-z_0-9]{1,12}['\"]\s*\.\s*){1,6}['\"][A-Za-z_0-9]{1,12}['\"]")
+_CONCAT = re.compile(rb"(?:['\"][A-Za-z_0-9]{1,12}['\"]\s*\.\s*){1,24}['\"][A-Za-z_0-9]{1,12}['\"]")
 _CONCAT_PART = re.compile(rb"['\"]([A-Za-z_0-9]{1,12})['\"]")
 _FIRST_ARG = re.compile(rb"\$(\w{1,30})")
 _ASSIGNED_FROM_INPUT = re.compile(rb"\$(\w{1,30})\s*=\s*[^;\n]{0,80}\$_(GET|POST|REQUEST|COOKIE|SERVER)")
@@ -181,6 +181,40 @@ def php_signals(data: bytes, path: str, features: Features) -> list[Signal]:
                     )
                 )
                 break
+    if "SGH_ArrayCall" in features:
+        weight = 6 if (dec is not None or has_input or "SGH_Suppress" in features) else 3
+        if dec is not None and has_input:
+            weight += 3
+        out.append(
+            Signal(
+                "array-element-call",
+                weight,
+                "calls a function whose name sits in an array element",
+                features["SGH_ArrayCall"],
+                40,
+            )
+        )
+    if "SGH_NonAsciiNames" in features:
+        out.append(
+            Signal(
+                "non-ascii-names",
+                5,
+                "variable names made of non-ASCII bytes (machine obfuscation)",
+                features["SGH_NonAsciiNames"],
+                40,
+            )
+        )
+    pad = data.find(b" " * 150)
+    if pad != -1:
+        end = pad + 150
+        while end < len(data) and data[end] in b" \t":
+            end += 1
+        if end < len(data) and data[end] not in b"\r\n":
+            out.append(
+                Signal(
+                    "whitespace-hidden-code", 4, "code pushed far to the right by a run of spaces", end, 40
+                )
+            )
     if "SGH_GlobalsTable" in features:
         out.append(
             Signal(

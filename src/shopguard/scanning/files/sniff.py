@@ -37,7 +37,8 @@ _IMAGE_MAGIC = (
     b"II*\x00",
     b"MM\x00*",
 )
-_PHP_OPEN = re.compile(rb"<\?(?:[pP][hH][pP]\b|=)")
+_PHP_OPEN = re.compile(rb"<\?(?:[pP][hH][pP]\b|=|[$@](?=[A-Za-z_{$]))")
+_SHORT_OPEN_AT_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?[\s$@/(]")
 _CONTROLS = bytes(b for b in range(32) if b < 9 or b > 13)
 _HTML_TOKENS = (
     b"<!doctype html",
@@ -84,7 +85,9 @@ def classify(name: bytes, data: bytes) -> Kind:
     if (head.startswith(_IMAGE_MAGIC) and not head.startswith(b"BM")) or _looks_bmp(head):
         return Kind.IMAGE
     text = is_text(head)
-    if has_php_open(data if text else head):
+    # Binary files (compiled Python, fonts, archives) often quote "<?php" in their
+    # strings; they count as PHP only when they start as PHP.
+    if has_php_open(data) if text else _PHP_OPEN.match(head.lstrip(b"\xef\xbb\xbf \t\r\n")):
         return Kind.PHP
     if not text:
         return Kind.BINARY
@@ -97,7 +100,10 @@ def classify(name: bytes, data: bytes) -> Kind:
 
 
 def has_php_open(data: bytes) -> bool:
-    """``<?php`` (any case) or ``<?=`` anywhere; found with a fast byte search."""
+    """``<?php`` (any case), ``<?=`` or a short tag followed by code (``<?$x=``)
+    anywhere, or a short tag at the very start; found with a fast byte search."""
+    if _SHORT_OPEN_AT_START.match(data[:64]):
+        return True
     pos = data.find(b"<?")
     while pos != -1:
         if _PHP_OPEN.match(data, pos):
