@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[Severity, str]] = {
     "js/fake_payment_form.js": (Severity.HIGH, "SG_JS_Fake_Payment_Form"),
     "js/lookalike_loader.js": (Severity.HIGH, "heuristic"),
     "js/eval_atob.js": (Severity.HIGH, "SG_JS_Eval_Of_Decoded"),
+    "js/obfuscated_form_harvester.js": (Severity.HIGH, "heuristic"),
+    "php/app/design/frontend/theme/footer.phtml": (Severity.HIGH, "heuristic"),
     "js/inline_skimmer.html": (Severity.CRITICAL, "SG_JS_Card_Skimmer"),
 }
 

@@ -122,3 +122,23 @@ rule SGH_NonAsciiNames : hint
     condition:
         filekind == "php" and #x >= 10
 }
+
+rule SGH_CheckoutTarget : hint
+{
+    strings:
+        $ = /(location|document\.URL|location\.href|location\.pathname)[^;\n]{0,80}(checkout|onestep|firecheckout|onepage|payment)/ nocase
+        $ = /(checkout|onestep|firecheckout|onepage)[^;\n]{0,40}\.test\s*\(\s*(window\.)?location/ nocase
+    condition:
+        filekind != "binary" and filekind != "image" and any of them
+}
+
+rule SGH_FormHarvest : hint
+{
+    strings:
+        $ = /querySelectorAll\s*\(\s*['"](input|select|form)/ nocase
+        $ = /getElementsByTagName\s*\(\s*['"](input|select)/ nocase
+        $ = /\.serialize(Array)?\s*\(\s*\)/
+        $ = "new FormData("
+    condition:
+        filekind != "binary" and filekind != "image" and any of them
+}

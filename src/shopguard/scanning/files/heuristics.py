@@ -235,6 +235,7 @@ def php_signals(data: bytes, path: str, features: Features) -> list[Signal]:
 _URL = re.compile(
     rb"//([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63}){1,6})(?=[/:'\"?\s`)]|$)"
 )
+_SCRIPT_SRC = re.compile(rb"<script[^>]{0,200}?\ssrc\s*=\s*['\"]?(?:https?:)?//([A-Za-z0-9.-]{3,253})", re.I)
 _CODE_QUOTE = re.compile(rb"""['"`](?:https?:|wss?:)?$""", re.I)
 
 BRANDS = (
@@ -380,6 +381,21 @@ def js_signals(data: bytes, shop_hosts: Iterable[str], features: Features) -> li
     inject = "SGH_ScriptInject" in features
     net = "SGH_Network" in features
     card = "SGH_CardField" in features
+    if b"<script" in data or b"<SCRIPT" in data:
+        for m in _SCRIPT_SRC.finditer(data):
+            host = m.group(1).decode("ascii", "replace").lower()
+            brand = lookalike(host, shop_hosts)
+            if brand is not None:
+                out.append(
+                    Signal(
+                        "lookalike-script-tag",
+                        10,
+                        f"loads a script from {host}, a look-alike of {brand}",
+                        m.start(),
+                        80,
+                    )
+                )
+                break
     brand_hint = "SGH_BrandURL" in features or any(
         len(_stem(h)) >= 4 and _stem(h).encode() in data for h in shop_hosts
     )
@@ -409,6 +425,27 @@ def js_signals(data: bytes, shop_hosts: Iterable[str], features: Features) -> li
                 3 if (card or net) else 1,
                 "long run of \\x-escaped characters",
                 hexrun,
+                60,
+            )
+        )
+    target = "SGH_CheckoutTarget" in features
+    if target and net and (obf or hexrun is not None or "SGH_FormHarvest" in features):
+        out.append(
+            Signal(
+                "checkout-targeting",
+                6,
+                "checks for the checkout page and sends data out, with obfuscation or form harvesting",
+                features["SGH_CheckoutTarget"],
+                60,
+            )
+        )
+    if "SGH_FormHarvest" in features and net and (obf or hexrun is not None):
+        out.append(
+            Signal(
+                "obfuscated-form-harvest",
+                5,
+                "obfuscated code that collects every form field and talks to the network",
+                features["SGH_FormHarvest"],
                 60,
             )
         )
