@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -141,3 +142,14 @@ def test_trusted_vendor_folder_is_not_scanned(tmp_path: Path, sqlite_url: str) -
     assert not any("acme" in f["location"] for f in findings if f["check_id"] == "scanning.files.malware")
     summary = next(f for f in findings if f["check_id"].endswith(".summary"))
     assert summary["evidence"]["excluded"] == 1
+
+
+def test_non_utf8_file_name_is_stored_and_reported(tmp_path: Path, sqlite_url: str) -> None:
+    root = tmp_path / "www"
+    root.mkdir()
+    with open(os.fsencode(str(root)) + b"/shell-\xff.php", "wb") as f:
+        f.write((MALICIOUS / "php" / "eval_post_oneliner.php").read_bytes())
+    code, out, err = _scan(str(root), "--format", "json", "--db", sqlite_url)
+    assert code == 1, err
+    (finding,) = [f for f in json.loads(out)["findings"] if f["check_id"] == "scanning.files.malware"]
+    assert finding["location"] == f"{root}/shell-\\xff.php"
