@@ -23,6 +23,7 @@ from shopguard.checks import (
 )
 from shopguard.config import Config, Store
 from shopguard.db.repository import StoredRun, begin_run, finish_run, load_run, record_check
+from shopguard.response import after_run
 
 
 class AuditInterrupted(KeyboardInterrupt):
@@ -76,4 +77,7 @@ def run_audit(
         finish_run(db, run_id, "failed")
         raise
     finish_run(db, run_id, "finished")
-    return load_run(db, run_id)
+    stored = load_run(db, run_id)
+    # Findings that call for it (a skimmer, a changed checkout file) open incidents.
+    after_run(db, stored, config)
+    return stored

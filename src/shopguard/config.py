@@ -28,8 +28,10 @@ from pydantic import (
 
 from shopguard.findings import Severity
 from shopguard.insurance.settings import InsuranceSettings
+from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
+from shopguard.response.settings import ResponseSettings
 from shopguard.scanning.files.settings import FileScan
 
 CONFIG_FILENAME = "shopguard.toml"
@@ -191,6 +193,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
     files: FileScan = FileScan()
 
     @field_validator("host")
@@ -223,6 +226,7 @@ class Config(_Model):
     allow_inline_secrets: bool = False
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
+    response: ResponseSettings = ResponseSettings()
 
     @model_validator(mode="after")
     def _checks(self) -> Config:

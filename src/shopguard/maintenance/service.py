@@ -1,0 +1,50 @@
+"""The maintenance protocol's operations, shared by the checks and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from shopguard.maintenance.inventory.files import scan_paths
+from shopguard.maintenance.inventory.host import HostReader, LocalHost, scan_host
+from shopguard.maintenance.matching import Match
+from shopguard.maintenance.model import Component, Inventory
+from shopguard.maintenance.sources.interface import VulnerabilitySource
+from shopguard.maintenance.sources.local import LocalSource
+from shopguard.maintenance.vulndb.retirejs import BadRepository, Detector, load_repository
+from shopguard.maintenance.vulndb.sync import retire_path
+
+log = logging.getLogger(__name__)
+
+
+def load_detector(path: Path | None = None) -> Detector | None:
+    """The retire.js detector from the synced repository (None if not synced yet)."""
+    p = path or retire_path()
+    if not p.exists():
+        return None
+    try:
+        return Detector(load_repository(p))
+    except BadRepository as exc:
+        log.warning("%s", exc)
+        return None
+
+
+def collect(
+    paths: Iterable[Path],
+    *,
+    host: HostReader | bool = False,
+    retire_repository: Path | None = None,
+) -> Inventory:
+    """Everything a store runs: from its folders, and from the host when asked."""
+    inv = scan_paths(list(paths), load_detector(retire_repository))
+    if host:
+        inv.extend(scan_host(host if not isinstance(host, bool) else LocalHost()))
+    return inv
+
+
+def find_vulnerabilities(
+    components: Sequence[Component], source: VulnerabilitySource | None = None
+) -> dict[Component, list[Match]]:
+    src = source or LocalSource()
+    return src.query([c for c in components if c.version])

@@ -1,0 +1,1 @@
+"""Vulnerability sources: one module per source behind :mod:`.interface`."""

@@ -1,0 +1,1 @@
+"""The local vulnerability database: import (sync), storage, and batch lookup."""
