@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[Severity, str]] = {
     "php/long_encoded_line.php": (Severity.CRITICAL, "SG_PHP_Eval_Of_Decoder"),
     "php/short_tag_header_loader.php": (Severity.HIGH, "heuristic"),
     "php/request_callback.php": (Severity.CRITICAL, "SG_PHP_Request_Callback"),
+    "php/uassoc_variable_callback.php": (Severity.CRITICAL, "SG_PHP_Request_Callback"),
+    "php/function_param_call_on_input.php": (Severity.HIGH, "SG_PHP_Variable_Call_On_Input"),
     "php/whitespace_padded_loader.php": (Severity.HIGH, "heuristic"),
     "php/nonascii_globals_table.php": (Severity.HIGH, "heuristic"),
     "config/prepend/.htaccess": (Severity.HIGH, "SG_Config_Auto_Prepend"),

@@ -39,9 +39,23 @@ rule SG_PHP_Request_Callback : php backdoor
         description = "Hands a function name taken from the web request to a PHP callback (a hidden way to run code)"
     strings:
         $first = /\b(call_user_func(_array)?|array_map|array_filter|array_walk(_recursive)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|forward_static_call(_array)?|ob_start)\s*\(\s*@?\s*(\(string\)\s*)?(stripslashes\s*\(\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $varcb = /\b(array_(diff|intersect)_u(key|assoc)|array_u(diff|intersect)(_u?assoc)?)\s*\([^;]{0,300}\$_(GET|POST|REQUEST|COOKIE|SERVER)[^;]{0,200},\s*\$\w{1,30}\s*\)/ nocase
         $last = /\b(array_(diff|intersect)_u(key|assoc)|array_u(diff|intersect)(_u?assoc)?|array_filter|array_reduce|array_walk)\s*\([^;]{0,300},\s*@?\s*(\(string\)\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*\)/ nocase
     condition:
         filekind != "binary" and any of them
+}
+
+rule SG_PHP_Variable_Call_On_Input : php backdoor
+{
+    meta:
+        family = "php-backdoor"
+        severity = "high"
+        confidence = "medium"
+        description = "Calls a function held in a variable directly on web-request input (the classic hidden assert/eval call)"
+    strings:
+        $a = /[^\w>:$]\$[A-Za-z_]\w{0,29}\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/
+    condition:
+        filekind == "php" and $a
 }
 
 rule SG_PHP_Eval_Of_Decoder : php obfuscation

@@ -170,7 +170,10 @@ def php_signals(data: bytes, path: str, features: Features) -> list[Signal]:
         for cat in _CONCAT.finditer(data):
             parts = _CONCAT_PART.findall(cat.group(0))
             joined = b"".join(parts).decode("ascii", "replace").lower()
-            if len(parts) > 1 and joined in DANGEROUS_NAMES:
+            if len(parts) > 1 and (
+                joined in DANGEROUS_NAMES
+                or (len(joined) >= 4 and any(n.endswith(joined) for n in DANGEROUS_NAMES))
+            ):
                 out.append(
                     Signal(
                         "split-function-name",
