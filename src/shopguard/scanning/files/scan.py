@@ -31,15 +31,11 @@ FAMILY_TITLES = {
 }
 
 REMEDIATION = (
-    "Treat this as a possible break-in until proven otherwise. 1) Keep evidence: copy the file aside "
-    "(`shopguard scan files --quarantine DIR` copies it and records its sha256). 2) Compare it with the "
-    "clean file from the official release or your own version control, and restore the clean copy "
-    "(delete the file if it is not part of your shop). 3) Find how it got there: change all admin, "
-    "hosting and database passwords, update the platform and extensions, and check the file integrity "
-    "report (`shopguard fim check`). 4) If card data may be exposed, open an incident and follow your "
-    "response plan (your payment processor must be told). If this is your own code, mark the finding "
-    "as a false positive with a reason (`shopguard findings false-positive ID --store STORE --reason ...`) "
-    "or add the file's hash to an allow-list (`shopguard files allow FILE`)."
+    "Keep a copy as evidence (`shopguard scan files --quarantine DIR`), then restore the clean file from "
+    "the official release or your version control, or delete it if it is not yours. Change admin, hosting "
+    "and database passwords and look for other changes (`shopguard fim check`). If card data may be "
+    "exposed, open an incident and tell your payment processor. Your own code? "
+    "`shopguard findings false-positive ID --store STORE --reason ...` or `shopguard files allow FILE`."
 )
 
 
