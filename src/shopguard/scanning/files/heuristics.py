@@ -82,6 +82,9 @@ DANGEROUS_NAMES = frozenset(
 _UPLOAD_PATH = re.compile(
     r"/(wp-content/uploads|pub/media|media|uploads?|var/(cache|tmp|session)|wp-content/cache|tmp|temp|images?|img)/"
 )
+_COMMERCIAL_ENCODER = re.compile(
+    rb"extension_loaded\(\s*'ionCube Loader'\s*\)|\bsg_load\s*\(\s*'|<\?php @Zend;|\bSourceGuardian\b"
+)
 _TRIVIAL_PHP = re.compile(rb"^\s*<\?php\s*(//[^\n]*|/\*.*?\*/|#[^\n]*|\s)*(\?>\s*)?$", re.S)
 
 
@@ -114,6 +117,10 @@ def php_signals(data: bytes, path: str, features: Features) -> list[Signal]:
                     "encoded-blob", 3, f"an encoded blob of {len(blob.group(1))} characters", blob.start(), 60
                 )
             )
+    if _COMMERCIAL_ENCODER.search(data[:8192]):
+        # ionCube / SourceGuardian / Zend Guard output is dense by design: the blob is
+        # not evidence (the other signals still count).
+        out = [sig for sig in out if sig.name not in ("long-dense-line", "encoded-blob")]
     dec = features.get("SGH_Decoder")
     dyn = features.get("SGH_DynExec")
     if dec is not None and dyn is not None:
