@@ -9,6 +9,7 @@ import shutil
 import socket
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,26 @@ def test_third_party_style_rules_load_and_match(tmp_path: Path) -> None:
     (det,) = result.detections
     assert det.rule == "Vendor_Webshell_Name" and det.source.startswith("user_")
     assert det.family == "third-party"
+
+
+def test_file_growing_while_read_is_counted_and_rescanned(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "growing.log"
+    path.write_bytes(b"x" * (24 * 1024 * 1024))
+    stop = threading.Event()
+
+    def writer() -> None:
+        with open(path, "ab") as f:
+            while not stop.is_set():
+                f.write(b"line\n")
+                f.flush()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        stats = ScanStats()
+        engine.scan_file(str(path), stats)
+    finally:
+        stop.set()
+        t.join()
+    assert stats.changed_during_read >= 1
+    assert stats.scanned == 1

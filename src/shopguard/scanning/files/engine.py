@@ -406,7 +406,13 @@ class Engine:
             os.close(fd)
 
     def _scan_fd(
-        self, fd: int, path: str, before: os.stat_result, stats: ScanStats, root_len: int = 0
+        self,
+        fd: int,
+        path: str,
+        before: os.stat_result,
+        stats: ScanStats,
+        root_len: int = 0,
+        retry: bool = True,
     ) -> FileResult | None:
         cap = self.spec.max_file_bytes
         detections: list[Detection] = []
@@ -447,6 +453,10 @@ class Engine:
         after = os.fstat(fd)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             stats.changed_during_read += 1
+            if retry:  # being written right now: read it once more from the start
+                stats.scanned -= 1
+                os.lseek(fd, 0, os.SEEK_SET)
+                return self._scan_fd(fd, path, after, stats, root_len, retry=False)
         if not detections and capped is None:
             return None
         digest.update(chunk)
