@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from shopguard.findings import Severity
+from shopguard.hosting.settings import HostingSettings
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
@@ -193,6 +194,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    hosting: HostingSettings = HostingSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
     files: FileScan = FileScan()
 
