@@ -223,3 +223,24 @@ def test_file_growing_while_read_is_counted_and_rescanned(tmp_path: Path, engine
         t.join()
     assert stats.changed_during_read >= 1
     assert stats.scanned == 1
+
+
+def test_relaxed_regex_and_includes_of_public_rule_sets_need_the_flag(tmp_path: Path) -> None:
+    """Public sets use YARA's lenient regexes (an unescaped ``{`` as in ``\\${\\$x}``) and ``include``."""
+    rules = tmp_path / "vendor"
+    rules.mkdir()
+    (rules / "common.yar").write_text("private rule Vendor_Allowed { condition: false }\n")
+    (rules / "main.yar").write_text(
+        'include "common.yar"\n'
+        "global private rule Vendor_IsPhp { strings: $p = /<\\?[^x]/ condition: $p }\n"
+        "rule Vendor_Lenient { strings: $a = /sg_mark \\${\\$[a-z]+}/\n"
+        "  condition: $a and not Vendor_Allowed }\n"
+    )
+    with pytest.raises(RuleError, match=r"main\.yar:3:"):  # strict syntax names the line
+        make_spec([rules])
+    spec = make_spec([rules], third_party=True)
+    target = tmp_path / "www" / "x.php"
+    target.parent.mkdir()
+    target.write_bytes(b"<?php sg_mark ${$abc};\n")
+    (result,) = scan_tree([target.parent], spec, jobs=1).results
+    assert [d.rule for d in result.detections] == ["Vendor_Lenient"]
