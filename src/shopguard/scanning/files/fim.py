@@ -15,6 +15,7 @@ file. The baseline is not shared between machines; each host that runs
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import getpass
 import hashlib
 import hmac
@@ -197,18 +198,10 @@ def save(baseline: Baseline, path: Path | None = None) -> Path:
         finally:
             os.close(dir_fd)
     except BaseException:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 def load(store: str, path: Path | None = None) -> Baseline:
