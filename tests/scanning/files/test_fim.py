@@ -169,3 +169,9 @@ def test_killed_baseline_never_replaces_the_good_one(tmp_path: Path) -> None:
     proc.wait(timeout=30)
     assert fim.baseline_path("big").read_bytes() == good
     assert fim.load("big").count == 1
+    for p in root.glob("dump*.sql"):
+        p.unlink()
+    (root / "b.php").write_text("<?php echo 2;\n")
+    assert _invoke("fim", "baseline", "-c", str(cfg), "--force")[0] == 0  # the next run works
+    assert fim.load("big").count == 2
+    assert list(fim.baseline_path("big").parent.glob("*.tmp")) == []

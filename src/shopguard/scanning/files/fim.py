@@ -182,6 +182,9 @@ def save(baseline: Baseline, path: Path | None = None) -> Path:
     """Write atomically: temporary file in the same folder, fsync, rename."""
     path = path or baseline_path(baseline.store)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a killed run
+        with contextlib.suppress(OSError):
+            stale.unlink()
     payload = baseline.to_bytes()
     signature = _sign(payload, load_key(create=True))
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
