@@ -162,8 +162,9 @@ def _quarantine(run: object, dest: Path) -> None:
 
 @files_app.command("allow")
 def allow(
-    paths: list[Path] = typer.Argument(
-        ..., help="Known-good files, or a folder of a pristine official release."
+    paths: list[Path] = typer.Argument(None, help="Known-good files or folders."),
+    from_release: list[Path] = typer.Option(
+        [], "--from-release", help="An unpacked official release of your platform/extension (repeatable)."
     ),
     allow_list: Path | None = typer.Option(
         None,
@@ -176,6 +177,12 @@ def allow(
     from shopguard.scanning.files.scan import default_allow_list
     from shopguard.scanning.files.walker import WalkStats, display_path, walk
 
+    paths = [*(paths or []), *from_release]
+    if not paths:
+        fail("give the known-good files or folders, or --from-release DIR")
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        fail(f"{missing[0]}: no such file or folder")
     target = allow_list or default_allow_list()
     target.parent.mkdir(parents=True, exist_ok=True)
     lines = []

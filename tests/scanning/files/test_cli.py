@@ -109,7 +109,10 @@ def test_false_positive_mark_survives_rescans(tmp_path: Path, sqlite_url: str) -
 
 def test_hash_allow_list_and_trusted_folder(tmp_path: Path, sqlite_url: str) -> None:
     root = _tree(tmp_path)
-    res = runner.invoke(app, ["files", "allow", str(root / "favicon.ico")])
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(root / "favicon.ico", release / "favicon.ico")  # as if shipped by the vendor
+    res = runner.invoke(app, ["files", "allow", "--from-release", str(release)])
     assert res.exit_code == 0, res.stderr
     code, out, _ = _scan(str(root), "--format", "json", "--db", sqlite_url)
     assert code == 1  # the skimmer is still there
