@@ -122,3 +122,14 @@ def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     local = write(tmp_path, GOOD)
     assert find_config(None) == local
     assert find_config(Path("x.toml")) == Path("x.toml")
+
+
+def test_file_scan_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    # [stores.files] must follow its store's table: put it before the databases table
+    text = GOOD.replace(
+        "[[stores.databases]]",
+        '[stores.files]\nrule_folders = ["rules"]\ntrusted_folders = ["/abs/vendor"]\n\n[[stores.databases]]',
+    )
+    files = load_config(write(tmp_path, text)).stores[0].files
+    assert files.rule_folders == ((tmp_path / "rules").resolve(),)
+    assert files.trusted_folders == (Path("/abs/vendor"),)

@@ -33,6 +33,7 @@ from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
 from shopguard.response.settings import ResponseSettings
+from shopguard.scanning.files.settings import FileScan
 from shopguard.scanning.pages.settings import PageMonitor
 
 CONFIG_FILENAME = "shopguard.toml"
@@ -205,6 +206,7 @@ class Store(_Model):
     pages: PageMonitor = PageMonitor()
     hosting: HostingSettings = HostingSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    files: FileScan = FileScan()
 
     @field_validator("host")
     @classmethod
@@ -343,15 +345,27 @@ def _resolve_relative(config: Config, base: Path) -> Config:
             return p
         return (base / p).resolve()
 
+    def fix_all(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+        return tuple(fix(p) or p for p in paths)
+
     stores = []
     for s in config.stores:
+        files = s.files.model_copy(
+            update={
+                "rule_folders": fix_all(s.files.rule_folders),
+                "trusted_folders": fix_all(s.files.trusted_folders),
+                "allow_hashes": fix_all(s.files.allow_hashes),
+                "quarantine_dir": fix(s.files.quarantine_dir),
+            }
+        )
         stores.append(
             s.model_copy(
                 update={
-                    "web_roots": tuple(fix(p) or p for p in s.web_roots),
+                    "web_roots": fix_all(s.web_roots),
                     "ssh_key": fix(s.ssh_key),
                     "known_hosts": fix(s.known_hosts),
                     "web": s.web.model_copy(update={"ca_bundle": fix(s.web.ca_bundle)}),
+                    "files": files,
                 }
             )
         )

@@ -1,0 +1,185 @@
+"""Walk web roots without being fooled: no symlink loops, no special files, no crashes.
+
+A store's web root is hostile ground: an attacker may plant symlinks to ``/`` or to
+each other, FIFOs that block a reader forever, names that are not UTF-8, folders
+with a hundred thousand entries, or delete files while we look. The walker is
+iterative (deep nesting cannot overflow the stack), streams directory entries
+(``os.scandir``), never follows a link out of the root, and counts what it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+
+def display_path(path: str | bytes) -> str:
+    """A printable, storable form of a path: undecodable bytes become ``\\xNN``."""
+    raw = path if isinstance(path, bytes) else os.fsencode(path)
+    return raw.decode("utf-8", "backslashreplace")
+
+
+@dataclass
+class WalkStats:
+    """What the walk saw and skipped; every skip is counted, none is silent."""
+
+    files: int = 0
+    dirs: int = 0
+    bytes: int = 0
+    symlinks_skipped: int = 0
+    special_skipped: int = 0
+    """FIFOs, sockets, block and character devices."""
+    unreadable: int = 0
+    vanished: int = 0
+    loops_skipped: int = 0
+    excluded: int = 0
+    unreadable_paths: list[str] = field(default_factory=list)
+
+    def note_unreadable(self, path: str) -> None:
+        self.unreadable += 1
+        if len(self.unreadable_paths) < 50:
+            self.unreadable_paths.append(display_path(path))
+
+    def merge(self, other: WalkStats) -> None:
+        for name in (
+            "files",
+            "dirs",
+            "bytes",
+            "symlinks_skipped",
+            "special_skipped",
+            "unreadable",
+            "vanished",
+            "loops_skipped",
+            "excluded",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        room = 50 - len(self.unreadable_paths)
+        self.unreadable_paths.extend(other.unreadable_paths[: max(0, room)])
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "dirs": self.dirs,
+            "bytes": self.bytes,
+            "symlinks_skipped": self.symlinks_skipped,
+            "special_skipped": self.special_skipped,
+            "unreadable": self.unreadable,
+            "vanished": self.vanished,
+            "loops_skipped": self.loops_skipped,
+            "excluded": self.excluded,
+        }
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def walk(
+    roots: Iterable[str | os.PathLike[str]],
+    stats: WalkStats,
+    *,
+    follow_symlinks: bool = False,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield ``(path, lstat)`` for every regular file below ``roots``.
+
+    A root that is itself a regular file is yielded as is. With ``follow_symlinks``
+    a link is followed only when its target resolves inside the same root, and a
+    directory already visited (same device and inode) is never entered twice.
+    """
+    excluded = tuple(os.path.realpath(os.fspath(e)) for e in exclude)
+    for root_like in roots:
+        root = os.path.abspath(os.fspath(root_like))
+        real_root = os.path.realpath(root)
+        try:
+            st = os.stat(root)
+        except FileNotFoundError:
+            stats.vanished += 1
+            continue
+        except OSError:
+            stats.note_unreadable(root)
+            continue
+        if stat.S_ISREG(st.st_mode):
+            stats.files += 1
+            stats.bytes += st.st_size
+            yield root, st
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            stats.special_skipped += 1
+            continue
+        seen: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            if excluded and any(_inside(os.path.realpath(folder), e) for e in excluded):
+                stats.excluded += 1
+                continue
+            stats.dirs += 1
+            try:
+                it = os.scandir(folder)
+            except FileNotFoundError:
+                stats.vanished += 1
+                continue
+            except OSError:
+                stats.note_unreadable(folder)
+                continue
+            with it:
+                while True:
+                    try:
+                        entry = next(it)
+                    except StopIteration:
+                        break
+                    except OSError:  # the folder went away mid-listing
+                        stats.vanished += 1
+                        break
+                    path = entry.path
+                    try:
+                        est = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        stats.vanished += 1
+                        continue
+                    except OSError:
+                        stats.note_unreadable(path)
+                        continue
+                    mode = est.st_mode
+                    if stat.S_ISLNK(mode):
+                        target = _follow(path, real_root, follow_symlinks, stats)
+                        if target is None:
+                            continue
+                        est = target
+                        mode = est.st_mode
+                    if stat.S_ISREG(mode):
+                        stats.files += 1
+                        stats.bytes += est.st_size
+                        yield path, est
+                    elif stat.S_ISDIR(mode):
+                        ident = (est.st_dev, est.st_ino)
+                        if ident in seen:
+                            stats.loops_skipped += 1
+                            continue
+                        seen.add(ident)
+                        stack.append(path)
+                    else:
+                        stats.special_skipped += 1
+
+
+def _follow(path: str, real_root: str, follow: bool, stats: WalkStats) -> os.stat_result | None:
+    """The stat of a symlink's target when it may be followed, else None (counted)."""
+    if not follow:
+        stats.symlinks_skipped += 1
+        return None
+    try:
+        target = os.path.realpath(path, strict=True)
+    except (OSError, RuntimeError):  # dangling or a loop
+        stats.symlinks_skipped += 1
+        return None
+    if not _inside(target, real_root):
+        stats.symlinks_skipped += 1
+        return None
+    try:
+        return os.stat(target)
+    except OSError:
+        stats.symlinks_skipped += 1
+        return None
