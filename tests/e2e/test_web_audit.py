@@ -16,12 +16,6 @@ from shopguard.cli.app import app
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "scanning" / "web"))
 
-STEPS = """
-[stores.pages]
-steps = [{goto = "/products/ethiopia-yirgacheffe"}, {click = "form.add button[type=submit]"}]
-settle_ms = 500
-"""
-
 
 @pytest.fixture(autouse=True)
 def _retire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,7 +45,9 @@ def test_audit_finds_every_web_weakness_of_the_demo_shop(tmp_path: Path) -> None
     db = f"sqlite:///{tmp_path / 'sg.db'}"
     with start() as demo:
         cfg = demo.write_config(tmp_path / "shopguard.toml")
-        cfg.write_text(cfg.read_text() + STEPS)
+        # demo/shopguard.toml carries the add-to-basket steps; settle faster in tests
+        cfg.write_text(cfg.read_text().replace("[stores.pages]\n", "[stores.pages]\nsettle_ms = 500\n"))
+        assert "settle_ms = 500" in cfg.read_text()
         code, out = cli(
             "audit",
             "--config",
