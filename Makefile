@@ -18,8 +18,8 @@ system-deps:
 	bash scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench demo
-	$(BIN)/ruff format --check src tests bench demo
+	$(BIN)/ruff check src tests bench demo scripts
+	$(BIN)/ruff format --check src tests bench demo scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -24,6 +24,8 @@ def starter_config(
     roots = ", ".join(_q(r) for r in web_roots)
     return f"""# ShopGuard configuration. Every key is checked: a misspelt key is an error.
 # Validate with: shopguard config check
+# More sections (scan limits, payment-page steps, file scanning, hosting, monitors,
+# policies, insurance, response): see docs/configuration.md.
 
 [company]
 name = {_q(company)}
@@ -62,6 +64,10 @@ host = "local"           # or "ssh://user@host:22"
 platform = {_q(platform.value)}  # {", ".join(p.value for p in Platform)}
 payment_integration = {_q(payment.value)}  # {", ".join(p.value for p in PaymentIntegration)}
 jurisdictions = []       # where customers live: "EU", "GB", "US-CA", "CA", "AU" ...
+
+# Steps the payment-page monitor takes to put a product in the basket:
+# [stores.pages]
+# steps = [{{goto = "/product/example"}}, {{click = "button.add-to-cart"}}]
 
 # A database the shop uses (optional). The password comes from the environment:
 # [[stores.databases]]
