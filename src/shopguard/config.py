@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from shopguard.findings import Severity
+from shopguard.monitoring.settings import MonitoringSettings
 from shopguard.paths import user_config_dir
 
 CONFIG_FILENAME = "shopguard.toml"
@@ -188,6 +189,7 @@ class Store(_Model):
     """Where customers live: ISO codes such as ``EU``, ``GB``, ``US-CA``, ``CA``, ``AU``."""
     timezone: str | None = None
     web: WebScan = WebScan()
+    monitors: MonitoringSettings = MonitoringSettings()
 
     @field_validator("host")
     @classmethod
