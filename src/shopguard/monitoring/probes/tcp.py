@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 
@@ -21,6 +22,8 @@ async def probe(spec: TcpMonitor, key: str, ctx: ProbeContext) -> ProbeResult:
     except socket.gaierror as exc:
         return ProbeResult(Status.DOWN, f"DNS lookup of {spec.host} failed ({exc.strerror})")
     except OSError as exc:
+        if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED or "Connect call failed" in str(exc):
+            return ProbeResult(Status.DOWN, f"{spec.host}:{spec.port}: connection refused")
         return ProbeResult(Status.DOWN, f"{spec.host}:{spec.port}: {exc.strerror or exc}")
     latency = (time.perf_counter() - start) * 1000.0
     writer.close()
