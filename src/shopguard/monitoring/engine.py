@@ -382,8 +382,9 @@ class Daemon:
             anns.append(ann)
         if transition is not None and transition.to == "down":
             reason = self.suppression(m, now)
-            if reason and self.writer is not None:
-                self._incident_row(m, transition, suppressed=reason)
+            if reason:
+                st.data["incident_suppressed"] = reason[:32]
+                self._incident_row(m, transition)
         urgent = transition is not None or bool(anns)
         changed = (st.status, st.announced, st.fails, st.incident_id) != before or st.data != old_data
         if urgent or changed or not m.persisted or st.status != "up" or m.spec.interval_s >= 300:
@@ -401,7 +402,7 @@ class Daemon:
         if self.metrics is not None:
             self.metrics.observe(m, result)
 
-    def _incident_row(self, m: Monitored, t: Transition, suppressed: str = "") -> None:
+    def _incident_row(self, m: Monitored, t: Transition) -> None:
         if self.writer is None or t.incident_id is None:
             return
         self.writer.put_incident(
@@ -414,7 +415,7 @@ class Daemon:
                 "ended_at": _dt(t.at) if t.to == "up" else None,
                 "cause": m.state.last_message[:2000] if t.to == "down" else self._cause_of(m, t),
                 "end_note": t.cause[:2000] if t.to == "up" else "",
-                "suppressed": suppressed[:32],
+                "suppressed": str(m.state.data.get("incident_suppressed", ""))[:32],
             }
         )
 
@@ -429,6 +430,7 @@ class Daemon:
             m.last_down_since = t.started_at
             self._incident_row(m, t)
             m.state.data.pop("incident_cause", None)
+            m.state.data.pop("incident_suppressed", None)
 
     def _announce(self, m: Monitored, ann: Announcement, gen: int) -> None:
         st = m.state
