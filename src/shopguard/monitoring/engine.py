@@ -343,8 +343,13 @@ class Daemon:
             return f"maintenance: {reason}"
         for parent in m.spec.depends_on:
             p = self.monitors.get(f"{m.store.name}/{parent}")
-            if p is not None and (p.state.status == "down" or p.state.fails > 0):
+            if p is None:
+                continue
+            if p.state.status == "down" or p.state.fails > 0:
                 return f"dependency: {parent} is down"
+            # Parent just came back: wait for this monitor's own next check before telling.
+            if p.state.since is not None and (m.state.last_check_at or 0) < p.state.since:
+                return f"dependency: {parent} just recovered"
         return ""
 
     def handle(self, m: Monitored, result: ProbeResult, started: float) -> None:
@@ -393,12 +398,6 @@ class Daemon:
             gen = 0
         for a in anns:
             self._announce(m, a, gen)
-        if transition is not None:
-            for child in m.children:  # a parent's change can release a child's held alert
-                c = self.monitors[child]
-                cann = c.state.reconcile(now, c.store.monitors.alerting, self.suppression(c, now))
-                if cann is not None:
-                    self._announce(c, cann, self._persist_state(c, True))
         if self.metrics is not None:
             self.metrics.observe(m, result)
 
