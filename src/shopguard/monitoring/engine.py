@@ -109,6 +109,7 @@ class Daemon:
         self._anchor_mono = time.monotonic()
         self.clock_jumps: list[float] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._alert_tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._started_at = 0.0
         self.metrics: Any = None
@@ -465,9 +466,12 @@ class Daemon:
         }
         if self.writer is not None:
             gen = max(gen, self.writer.put_alert(row))
-        task = asyncio.get_running_loop().create_task(self._deliver(m, event, row, gen))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn_delivery(self._deliver(m, event, row, gen))
+
+    def _spawn_delivery(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._alert_tasks.add(task)
+        task.add_done_callback(self._alert_tasks.discard)
 
     async def _deliver(self, m: Monitored | None, event: AlertEvent, row: dict[str, Any], gen: int) -> None:
         # Outbox first: the alert is durable before it leaves, so a restart re-sends
@@ -571,6 +575,10 @@ class Daemon:
             for t in list(self._tasks):
                 t.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._alert_tasks:  # let alerts already decided go out (bounded)
+                await asyncio.wait(list(self._alert_tasks), timeout=self.db_wait_s + 10.0)
+                for t in list(self._alert_tasks):
+                    t.cancel()
             if server is not None:
                 server.close()
             if self.writer is not None:
@@ -608,9 +616,7 @@ class Daemon:
             down_since=_dt((row.payload or {}).get("down_since")),
             target=m.target,
         )
-        task = asyncio.get_running_loop().create_task(self._deliver(m, event, data, 0))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn_delivery(self._deliver(m, event, data, 0))
 
     async def _clock_watch(self) -> None:
         while not self._stop.is_set():
