@@ -87,7 +87,7 @@ def _print_status(sm: object, stores: list[str]) -> None:
     from shopguard.monitoring.models import MonitorStateRecord
     from shopguard.monitoring.stats import latency, uptime
 
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 200)
     table = Table("monitor", "state", "since", "24h", "7d", "30d", "90d", "p95 ms", "last result")
     with sm() as s:  # type: ignore[operator]
         rows = list(s.scalars(select(MonitorStateRecord).where(MonitorStateRecord.store.in_(stores))))
