@@ -1,0 +1,1 @@
+"""ShopGuard demo shop: a small deliberately weak storefront and a fake payment provider."""

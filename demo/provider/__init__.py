@@ -1,0 +1,1 @@
+"""NimbusPay, the demo payment provider."""

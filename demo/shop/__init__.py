@@ -1,0 +1,1 @@
+"""The demo storefront (deliberately weak; see demo/README.md)."""
