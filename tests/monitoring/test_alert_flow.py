@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sgmon_support import Running, mail_url, make_config, wait_until
 from sqlalchemy import select
 
 from shopguard.monitoring import AlertEvent, on_alert, remove_alert_hook
@@ -9,17 +10,28 @@ from shopguard.monitoring.engine import Daemon
 from shopguard.monitoring.models import MonitorAlertRecord, MonitorIncidentRecord
 from shopguard.monitoring.stats import uptime
 
-from sgmon_support import Running, make_config, mail_url, wait_until
-
 
 def test_down_then_recovery_reaches_email_and_webhook(target, smtp, webhook, db, caplog):
     box, port = smtp
     cfg = make_config(
         target.url,
-        [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1, "timeout_s": 1, "keyword": "Welcome"}],
+        [
+            {
+                "kind": "http",
+                "name": "front",
+                "url": target.url,
+                "interval_s": 0.1,
+                "timeout_s": 1,
+                "keyword": "Welcome",
+            }
+        ],
         alerts=[
             {"name": "mail", "url": {"value": mail_url(port)}, "min_severity": "high"},
-            {"name": "hook", "url": {"value": f"json://127.0.0.1:{webhook.port}/alerts"}, "min_severity": "critical"},
+            {
+                "name": "hook",
+                "url": {"value": f"json://127.0.0.1:{webhook.port}/alerts"},
+                "min_severity": "critical",
+            },
         ],
         alerting={"confirm": 3, "reminder_s": 0},
     )
@@ -51,7 +63,9 @@ def test_down_then_recovery_reaches_email_and_webhook(target, smtp, webhook, db,
         alerts = list(s.scalars(select(MonitorAlertRecord)))
     assert len(inc) == 1 and inc[0].ended_at is not None and "refused" in inc[0].cause
     assert inc[0].ended_at > inc[0].started_at
-    assert {a.event for a in alerts} == {"down", "up"} and all(a.sent_at and a.delivered == ["mail"] for a in alerts)
+    assert {a.event for a in alerts} == {"down", "up"} and all(
+        a.sent_at and a.delivered == ["mail"] for a in alerts
+    )
     up = uptime(db, "shop/front", "24h")
     assert up.total > 5 and 0 < up.percent < 100
     assert mail_url(port) not in caplog.text
@@ -61,7 +75,13 @@ def test_critical_monitor_reaches_webhook_with_content(target, webhook, db):
     cfg = make_config(
         target.url,
         [{"kind": "http", "name": "checkout", "url": target.url, "interval_s": 0.1, "severity": "critical"}],
-        alerts=[{"name": "hook", "url": {"value": f"json://127.0.0.1:{webhook.port}/alerts"}, "min_severity": "critical"}],
+        alerts=[
+            {
+                "name": "hook",
+                "url": {"value": f"json://127.0.0.1:{webhook.port}/alerts"},
+                "min_severity": "critical",
+            }
+        ],
         alerting={"confirm": 2, "reminder_s": 0},
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
@@ -77,3 +97,62 @@ def test_critical_monitor_reaches_webhook_with_content(target, webhook, db):
     assert "HTTP 503 (expected 200)" in first["message"] and "Severity: critical" in first["message"]
     assert first["type"] == "failure"
     assert second["title"].startswith("[ShopGuard] RECOVERED") and second["type"] == "success"
+
+
+def test_checkout_content_change_is_alerted_once(target, smtp, db):
+    box, port = smtp
+    cfg = make_config(
+        target.url,
+        [{"kind": "http", "name": "checkout", "url": target.url, "interval_s": 0.1, "watch_content": True}],
+        alerts=[{"name": "mail", "url": {"value": mail_url(port)}, "min_severity": "high"}],
+    )
+    run = Running(Daemon(cfg, db, flush_interval=0.1))
+    try:
+        wait_until(lambda: run.daemon.checks_done >= 3)
+        target.body = b'<html>Welcome<script src="https://evil.example/skim.js"></script></html>'
+        msg = box.wait_for(lambda m: "CHANGED: shop / checkout" in m, timeout=5)
+        wait_until(lambda: run.daemon.checks_done >= 10)
+    finally:
+        run.stop()
+    assert "page content changed" in msg
+    assert len(box.messages) == 1
+
+
+def test_alert_stored_but_not_sent_before_a_crash_goes_out_once(target, smtp, db):
+    from datetime import UTC, datetime
+
+    box, port = smtp
+    cfg = make_config(
+        target.url,
+        [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.2}],
+        alerts=[{"name": "mail", "url": {"value": mail_url(port)}, "min_severity": "low"}],
+    )
+    # what a crash between "outbox committed" and "sent" leaves behind
+    with db.begin() as s:
+        s.add(
+            MonitorAlertRecord(
+                id="a" * 24,
+                key="shop/front",
+                store="shop",
+                monitor="front",
+                event="down",
+                severity="high",
+                cause="HTTP 502 (expected 200)",
+                created_at=datetime.now(UTC),
+                delivered=[],
+                failed=[],
+                payload={},
+            )
+        )
+    for _ in range(2):  # a second restart must not send it again
+        daemon = Daemon(cfg, db, flush_interval=0.1)
+        run = Running(daemon)
+        try:
+            box.wait_for(lambda m: "DOWN: shop / front" in m, timeout=5)
+            wait_until(lambda d=daemon: d.checks_done >= 2)
+        finally:
+            run.stop()
+    assert len(box.messages) == 1 and "HTTP 502" in box.messages[0]
+    with db() as s:
+        row = s.get(MonitorAlertRecord, "a" * 24)
+    assert row is not None and row.sent_at is not None and row.delivered == ["mail"]

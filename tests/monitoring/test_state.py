@@ -88,10 +88,16 @@ def test_config_error_and_skipped_do_not_alert() -> None:
 
 def test_maintenance_windows_one_off_and_recurring() -> None:
     ts = datetime(2026, 11, 25, 2, 30, tzinfo=UTC).timestamp()  # a Wednesday
-    one = MaintenanceWindow(start=datetime(2026, 11, 25, 2, tzinfo=UTC), end=datetime(2026, 11, 25, 3, tzinfo=UTC), reason="upgrade")
+    one = MaintenanceWindow(
+        start=datetime(2026, 11, 25, 2, tzinfo=UTC),
+        end=datetime(2026, 11, 25, 3, tzinfo=UTC),
+        reason="upgrade",
+    )
     assert in_maintenance([one], "storefront", ts) == "upgrade"
     assert in_maintenance([one], "storefront", ts + 3600) == ""
-    nightly = MaintenanceWindow(at=time(2, 0), minutes=60, weekdays=(2,), timezone="UTC", monitors=("storefront",))
+    nightly = MaintenanceWindow(
+        at=time(2, 0), minutes=60, weekdays=(2,), timezone="UTC", monitors=("storefront",)
+    )
     assert in_maintenance([nightly], "storefront", ts) == "maintenance window"
     assert in_maintenance([nightly], "db", ts) == ""
     assert in_maintenance([nightly], "storefront", ts + 86400) == ""  # Thursday

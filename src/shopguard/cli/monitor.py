@@ -13,7 +13,9 @@ from rich.table import Table
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, database_url, fail, load, open_db
 
-alerts_app = typer.Typer(help="Alert channels: the apprise URLs listed under alerts in shopguard.toml.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Alert channels: the apprise URLs listed under alerts in shopguard.toml.", no_args_is_help=True
+)
 
 
 def _parse_listen(text: str) -> tuple[str, int] | None:
@@ -30,9 +32,11 @@ def monitor_command(
     db: str | None = DB_OPTION,
     store: str | None = typer.Option(None, "--store", help="Only this store's monitors."),
     listen: str = typer.Option(
-        "127.0.0.1:9464", "--listen", help="Loopback HOST:PORT for /metrics and heartbeat pushes ('off' to disable)."
+        "127.0.0.1:9464",
+        "--listen",
+        help="Loopback HOST:PORT for /metrics and heartbeat pushes ('off' to disable).",
     ),
-    install_service: Path | None = typer.Option(
+    install_service: Path | None = typer.Option(  # noqa: B008
         None, "--install-service", help="Write a systemd unit file to this path (not enabled) and exit."
     ),
     status: bool = typer.Option(False, "--status", help="Print each monitor's state and uptime, then exit."),
@@ -44,7 +48,9 @@ def monitor_command(
         from shopguard.monitoring.service import unit_text
 
         try:
-            install_service.write_text(unit_text(cfg_path, database_url(db, cfg), listen=listen), encoding="utf-8")
+            install_service.write_text(
+                unit_text(cfg_path, database_url(db, cfg), listen=listen), encoding="utf-8"
+            )
         except OSError as exc:
             fail(f"cannot write {install_service}: {exc.strerror}")
         typer.echo(f"wrote {install_service}; enable it with: systemctl enable --now {install_service.stem}")
@@ -59,7 +65,9 @@ def monitor_command(
         return
     from shopguard.monitoring.engine import Daemon
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     daemon = Daemon(cfg, sm, stores, listen=_parse_listen(listen))

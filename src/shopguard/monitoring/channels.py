@@ -93,7 +93,9 @@ def send(channels: Sequence[AlertChannel], title: str, body: str, notify_type: s
             bad.append(f"{ch.name}: the channel URL is not one apprise understands")
             continue
         try:
-            sent = ap.notify(body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT)
+            sent = ap.notify(
+                body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT
+            )
         except Exception as exc:  # a broken plugin must not stop the other channels
             bad.append(f"{ch.name}: {type(exc).__name__}")
             continue

@@ -29,7 +29,9 @@ _FIX_RUN = (
 )
 
 
-def _read(db: sessionmaker[Session], store: str) -> tuple[list[MonitorStateRecord], list[MonitorDaemonRecord]]:
+def _read(
+    db: sessionmaker[Session], store: str
+) -> tuple[list[MonitorStateRecord], list[MonitorDaemonRecord]]:
     with db() as s:
         states = list(s.scalars(select(MonitorStateRecord).where(MonitorStateRecord.store == store)))
         daemons = list(s.scalars(select(MonitorDaemonRecord)))
@@ -53,19 +55,39 @@ class MonitoringStatus(BaseCheck):
                     title="Monitoring is turned off for this store",
                     location=str(store.storefront_url),
                     detail="Nobody is told when the shop, checkout, certificate or server fails.",
-                    remediation="Remove `enabled = false` under [stores.monitors] and run `shopguard monitor`.",
+                    remediation=(
+                        "Remove `enabled = false` under [stores.monitors] and run `shopguard monitor`."
+                    ),
                     refs=Refs(pci=("10.7.2", "11.5.2")),
                 )
             ]
         states, daemons = await asyncio.to_thread(_read, ctx.db, store.name)
-        return list(self._findings(store.name, str(store.storefront_url), states, daemons))
+        found = list(self._findings(store.name, str(store.storefront_url), states, daemons))
+        if not ctx.config.alerts:
+            found.append(
+                Finding(
+                    check_id=f"{self.id}.no-alert-channel",
+                    severity=Severity.MEDIUM,
+                    title="Monitoring alerts reach nobody: no alert channel is configured",
+                    location=str(store.storefront_url),
+                    detail="Outages are recorded, but no e-mail, chat or pager message is sent.",
+                    remediation=(
+                        'Add an [[alerts]] channel (e.g. name = "owner-mail", '
+                        'url = { env = "SHOPGUARD_MAIL_URL" }) '
+                        "and test it with `shopguard alerts test owner-mail`."
+                    ),
+                    refs=Refs(pci=("10.7.2",)),
+                )
+            )
+        return found
 
     def _findings(
         self, store: str, where: str, states: list[MonitorStateRecord], daemons: list[MonitorDaemonRecord]
     ) -> Iterable[Finding]:
         now = utcnow()
         daemon_fresh = any(
-            now - d.last_seen <= STALE_AFTER and (not d.stores or store in d.stores.split(",")) for d in daemons
+            now - d.last_seen <= STALE_AFTER and (not d.stores or store in d.stores.split(","))
+            for d in daemons
         )
         checked = [s.last_check_at for s in states if s.last_check_at is not None]
         results_fresh = bool(checked) and now - max(checked) <= STALE_AFTER
@@ -107,7 +129,8 @@ class MonitoringStatus(BaseCheck):
                 "config-error",
                 Severity.MEDIUM,
                 f"Monitor {s.name} cannot run: its configuration is wrong",
-                "Fix the monitor's settings under [stores.monitors] in shopguard.toml (the detail says what).",
+                "Fix the monitor's settings under [stores.monitors] in shopguard.toml "
+                "(the detail says what).",
             )
         if s.status != "down":
             return None, sev, "", ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
 from shopguard.config import Store
@@ -43,7 +44,7 @@ def default_monitors(store: Store) -> list[Monitor]:
                 url=str(store.checkout_url),
                 severity="critical",
                 follow_redirects=True,
-                watch_content=True,
+                watch_scripts=True,
                 depends_on=parent,
             )
         )
@@ -59,14 +60,12 @@ def default_monitors(store: Store) -> list[Monitor]:
         out.append(TlsMonitor(name=name, host=pair[0], port=pair[1], severity="high", depends_on=parent))
     for db in store.databases:
         scheme = urlsplit(db.dsn).scheme
-        kind = (
-            "postgres"
-            if scheme.startswith("postgres")
-            else "mysql"
-            if scheme.startswith(("mysql", "mariadb"))
-            else None
-        )
-        if kind is None:
+        kind: Literal["mysql", "postgres"]
+        if scheme.startswith("postgres"):
+            kind = "postgres"
+        elif scheme.startswith(("mysql", "mariadb")):
+            kind = "mysql"
+        else:
             continue
         pw = (
             Secret.model_validate(db.password.model_dump(exclude_none=True, mode="json"))

@@ -282,6 +282,8 @@ class Daemon:
         return loop_now + offset
 
     def _fire(self, m: Monitored, due: float) -> None:
+        if self._stop.is_set():
+            return
         loop = asyncio.get_running_loop()
         now = loop.time()
         self.lateness.append(now - due)
@@ -291,8 +293,7 @@ class Daemon:
         nxt = due + interval
         if nxt <= now:  # overloaded or suspended: skip the missed starts, keep the phase
             nxt = due + interval * (math.floor((now - due) / interval) + 1)
-        if not self._stop.is_set():
-            loop.call_at(nxt, self._fire, m, nxt)
+        loop.call_at(nxt, self._fire, m, nxt)
         if m.running:
             m.skipped += 1
             return
@@ -378,11 +379,17 @@ class Daemon:
             self._record_transition(m, transition)
         anns: list[Announcement] = []
         if "changed_from" in result.data and not maint:
-            anns.append(
-                Announcement(
-                    "changed", now, "the page content changed (content hash differs)", st.incident_id
+            last = st.data.get("changed_alert_at")
+            if not isinstance(last, float) or now - last >= policy.flap_window_s:  # no storm for busy pages
+                st.data["changed_alert_at"] = now
+                what = (
+                    "scripts, frames or form targets"
+                    if getattr(m.spec, "watch_scripts", False)
+                    else "content"
                 )
-            )
+                anns.append(
+                    Announcement("changed", now, f"the page {what} changed (hash differs)", st.incident_id)
+                )
         ann = st.reconcile(now, policy, self.suppression(m, now))
         if ann is not None:
             anns.append(ann)
@@ -511,7 +518,8 @@ class Daemon:
         headers = {"User-Agent": "ShopGuard-monitor"}
         ctx = ProbeContext(
             http=httpx.AsyncClient(limits=limits, headers=headers, trust_env=False),
-            http_insecure=httpx.AsyncClient(limits=limits, headers=headers, verify=False, trust_env=False),
+            # verify=False only for monitors configured with verify_tls = false (self-signed staging)
+            http_insecure=httpx.AsyncClient(limits=limits, headers=headers, verify=False, trust_env=False),  # noqa: S501
             blocking=concurrent.futures.ThreadPoolExecutor(
                 self.blocking_threads, thread_name_prefix="shopguard-probe"
             ),
@@ -566,6 +574,8 @@ class Daemon:
                 continue
             due = self._first_due(m, now)
             loop.call_at(due, self._fire, m, due)
+        if not self.config.alerts:
+            log.warning("no alert channel configured: outages are recorded but nobody is told")
         if ready is not None:
             ready(self)
         try:

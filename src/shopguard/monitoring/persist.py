@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import time
 from collections import deque
@@ -155,10 +156,8 @@ class Writer:
         """Flush every ``interval`` (or when woken); back off while the DB fails."""
         backoff = interval
         while stop is None or not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
             self._wake.clear()
             ok = await self.flush()
             if ok:

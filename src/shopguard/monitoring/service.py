@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 
-def unit_text(config_path: Path, db_url: str | None = None, user: str = "shopguard", listen: str = "127.0.0.1:9464") -> str:
+def unit_text(
+    config_path: Path, db_url: str | None = None, user: str = "shopguard", listen: str = "127.0.0.1:9464"
+) -> str:
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "shopguard" else None
     cmd = [str(exe)] if exe else [sys.executable, "-m", "shopguard"]
     cmd += ["monitor", "--config", str(config_path.resolve()), "--listen", listen]

@@ -68,7 +68,11 @@ class HttpMonitor(_Monitor):
     absent_keyword: str | None = None
     """Text that must NOT appear in the body (e.g. "Fatal error", "maintenance")."""
     watch_content: bool = False
-    """Alert when the body's hash changes (e.g. a checkout page that must not change)."""
+    """Alert when the body's hash changes (for static pages: any byte counts)."""
+    watch_scripts: bool = False
+    """Alert when the page's script, iframe or form targets change (external script and
+    iframe URLs without their query strings, form actions, the number of inline
+    scripts): how a card skimmer shows up, without alerts for per-visit tokens."""
     follow_redirects: bool = False
     verify_tls: bool = True
     max_body_bytes: Annotated[int, Field(ge=0)] = 1_000_000
@@ -90,6 +94,9 @@ class JourneyMonitor(_Monitor):
     add_to_basket_url: str | None = None
     """POSTed (form ``add_to_basket_data``) with the session's cookies."""
     add_to_basket_data: dict[str, str] = {}
+    form_token_field: str | None = None
+    """Hidden form field carrying a per-session token (CSRF nonce, Magento ``form_key``):
+    read from the product page and sent with the add-to-basket POST."""
     basket_url: str | None = None
     basket_keyword: str | None = None
     """Text the basket page must show after adding (e.g. the product name)."""

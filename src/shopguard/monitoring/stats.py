@@ -77,7 +77,7 @@ def latency(
     since = now - WINDOWS[window]
     with db() as s:
         vals: list[float] = sorted(
-            float(v)
+            float(v or 0.0)
             for (v,) in s.execute(
                 select(MonitorResultRecord.latency_ms).where(
                     MonitorResultRecord.key == key,

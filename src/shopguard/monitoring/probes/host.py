@@ -83,7 +83,8 @@ async def probe(spec: HostMonitor, key: str, ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(Status.DOWN, "; ".join(problems), None, figures)
     return ProbeResult(
         Status.UP,
-        f"CPU {figures['cpu_percent']:.0f}%, memory {figures['memory_percent']:.0f}%, load {figures['load5']:.1f}",
+        f"CPU {figures['cpu_percent']:.0f}%, memory {figures['memory_percent']:.0f}%, "
+        f"load {figures['load5']:.1f}",
         None,
         figures,
     )

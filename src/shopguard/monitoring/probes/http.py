@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import re
 import time
 
 import httpx
@@ -22,7 +23,10 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, httpx.ConnectError):
         cause: BaseException | None = exc
         while cause is not None:
-            if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            if (
+                isinstance(cause, ConnectionRefusedError)
+                or getattr(cause, "errno", None) == errno.ECONNREFUSED
+            ):
                 return "connection refused"
             cause = cause.__cause__ or cause.__context__
         low = text.lower()
@@ -38,10 +42,22 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
+_SRC = re.compile(r"""<(script|iframe)\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_ACTION = re.compile(r"""<form\b[^>]*?\baction\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
+_INLINE = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.IGNORECASE)
+
+
+def page_shape(html: str) -> str:
+    """What a skimmer changes: script/iframe sources, form targets, inline script count."""
+    srcs = sorted({f"{tag.lower()}:{url.split('?', 1)[0]}" for tag, url in _SRC.findall(html)})
+    actions = sorted({a.split("?", 1)[0] for a in _ACTION.findall(html)})
+    return "\n".join([*srcs, *(f"form:{a}" for a in actions), f"inline-scripts:{len(_INLINE.findall(html))}"])
+
+
 async def probe(spec: HttpMonitor, key: str, ctx: ProbeContext) -> ProbeResult:
     client = ctx.http if spec.verify_tls else ctx.http_insecure
     start = time.perf_counter()
-    need_body = bool(spec.keyword or spec.absent_keyword or spec.watch_content)
+    need_body = bool(spec.keyword or spec.absent_keyword or spec.watch_content or spec.watch_scripts)
     try:
         req = client.build_request(spec.method, spec.url, timeout=spec.timeout_s)
         resp = await client.send(req, stream=True, follow_redirects=spec.follow_redirects)
@@ -75,8 +91,8 @@ async def probe(spec: HttpMonitor, key: str, ctx: ProbeContext) -> ProbeResult:
             return ProbeResult(Status.DOWN, f"expected text {spec.keyword!r} not found", latency, data)
         if spec.absent_keyword and spec.absent_keyword in text:
             return ProbeResult(Status.DOWN, f"unwanted text {spec.absent_keyword!r} found", latency, data)
-        if spec.watch_content:
-            digest = hashlib.sha256(body).hexdigest()
+        if spec.watch_content or spec.watch_scripts:
+            digest = hashlib.sha256(body if spec.watch_content else page_shape(text).encode()).hexdigest()
             data["content_sha256"] = digest
             before = ctx.extra.get(key, {}).get("content_sha256")
             ctx.extra.setdefault(key, {})["content_sha256"] = digest

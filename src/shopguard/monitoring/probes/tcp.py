@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import time
@@ -22,13 +23,15 @@ async def probe(spec: TcpMonitor, key: str, ctx: ProbeContext) -> ProbeResult:
     except socket.gaierror as exc:
         return ProbeResult(Status.DOWN, f"DNS lookup of {spec.host} failed ({exc.strerror})")
     except OSError as exc:
-        if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED or "Connect call failed" in str(exc):
+        if (
+            isinstance(exc, ConnectionRefusedError)
+            or exc.errno == errno.ECONNREFUSED
+            or "Connect call failed" in str(exc)
+        ):
             return ProbeResult(Status.DOWN, f"{spec.host}:{spec.port}: connection refused")
         return ProbeResult(Status.DOWN, f"{spec.host}:{spec.port}: {exc.strerror or exc}")
     latency = (time.perf_counter() - start) * 1000.0
     writer.close()
-    try:
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-    except OSError:
-        pass
     return ProbeResult(Status.UP, f"{spec.host}:{spec.port} open", latency)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import time
@@ -27,10 +28,8 @@ async def _peer_cert(host: str, port: int, name: str, verify: bool, timeout: flo
         der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
     finally:
         w.close()
-        try:
+        with contextlib.suppress(OSError, ssl.SSLError):
             await w.wait_closed()
-        except (OSError, ssl.SSLError):
-            pass
     if not der:
         raise ssl.SSLError("the server sent no certificate")
     return bytes(der)
