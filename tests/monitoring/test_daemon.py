@@ -253,3 +253,34 @@ def test_unreachable_rdap_is_skipped_not_down(target, db):
         run.stop()
     st = run.daemon.monitors["shop/domain"].state
     assert st.status == "skipped" and "RDAP service" in st.last_message
+
+
+def test_hung_target_never_delays_the_others(target, db):
+    from sgmon_support import Target
+
+    hung = Target()
+    hung.delay = 5.0
+    hung.start()
+    try:
+        cfg = make_config(
+            target.url,
+            [
+                {"kind": "http", "name": "hung", "url": hung.url, "interval_s": 0.2, "timeout_s": 0.5},
+                {"kind": "http", "name": "fine", "url": target.url, "interval_s": 0.1},
+            ],
+        )
+        daemon = Daemon(cfg, db, flush_interval=0.1)
+        run = Running(daemon)
+        try:
+            time.sleep(2.0)
+        finally:
+            run.stop()
+    finally:
+        hung.stop()
+    fine = daemon.monitors["shop/fine"].state
+    assert fine.status == "up" and fine.oks >= 15  # ~20 expected in 2 s
+    h = daemon.monitors["shop/hung"].state
+    assert h.status == "down" and "no answer within the timeout" in h.last_message
+    assert daemon.monitors["shop/hung"].skipped >= 1  # a start that came while the last was still waiting
+    lat = sorted(daemon.lateness)
+    assert lat[int(len(lat) * 0.95)] < 0.1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import math
 import os
@@ -481,16 +482,23 @@ class Daemon:
         task.add_done_callback(self._alert_tasks.discard)
 
     async def _deliver(self, m: Monitored | None, event: AlertEvent, row: dict[str, Any], gen: int) -> None:
-        # Outbox first: the alert is durable before it leaves, so a restart re-sends
-        # an alert that never left, and never one that did.
-        if self.writer is not None and not await self.writer.wait_committed(gen, self.db_wait_s):
-            log.warning(
-                "database unavailable; sending alert for %s/%s before it is stored",
-                event.store,
-                event.monitor,
-            )
+        # Outbox first: the alert (and the state change behind it) is durable before
+        # it leaves, so a restart sends an alert that never left. Then an "attempted"
+        # mark is stored before sending: a crash in the middle of a delivery is not
+        # followed by a second copy (at most once; reminders cover a lost one).
         only = tuple(m.spec.channels) if m is not None else ()
         channels = route(self.config.alerts, event.severity, only)
+        if self.writer is not None:
+            if channels:
+                payload = {**(row.get("payload") or {}), "attempted_at": datetime.now(UTC).isoformat()}
+                row = {**row, "payload": payload}
+                gen = max(gen, self.writer.put_alert(row))
+            if not await self.writer.wait_committed(gen, self.db_wait_s):
+                log.warning(
+                    "database unavailable; sending alert for %s/%s before it is stored",
+                    event.store,
+                    event.monitor,
+                )
         title, body = render(event)
         delivery = Delivery((), ())
         if channels:
@@ -512,10 +520,10 @@ class Daemon:
 
     # -- the loop --
     def _make_ctx(self) -> ProbeContext:
-        limits = httpx.Limits(
-            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
-        )
-        headers = {"User-Agent": "ShopGuard-monitor"}
+        # A fresh connection per check, as a new customer would open: a kept-alive
+        # connection can keep answering from a server whose listener is already gone.
+        limits = httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=0)
+        headers = {"User-Agent": "ShopGuard-monitor", "Connection": "close"}
         ctx = ProbeContext(
             http=httpx.AsyncClient(limits=limits, headers=headers, trust_env=False),
             # verify=False only for monitors configured with verify_tls = false (self-signed staging)
@@ -574,6 +582,7 @@ class Daemon:
                 continue
             due = self._first_due(m, now)
             loop.call_at(due, self._fire, m, due)
+        gc.freeze()  # thousands of long-lived monitor objects: keep them out of GC scans
         if not self.config.alerts:
             log.warning("no alert channel configured: outages are recorded but nobody is told")
         if ready is not None:
@@ -608,11 +617,11 @@ class Daemon:
         age = self.now() - row.created_at.timestamp()
         m = self.monitors.get(row.key)
         data = {c.name: getattr(row, c.name) for c in MonitorAlertRecord.__table__.columns}
-        if age > 86400 or m is None:
+        attempted = bool((row.payload or {}).get("attempted_at"))
+        if age > 86400 or m is None or attempted:
+            why = "delivery unknown: stopped while sending" if attempted else "expired before sending"
             if self.writer is not None:
-                self.writer.put_alert(
-                    {**data, "sent_at": datetime.now(UTC), "failed": ["expired before sending"]}
-                )
+                self.writer.put_alert({**data, "sent_at": datetime.now(UTC), "failed": [why]})
             return
         event = AlertEvent(
             store=row.store,

@@ -45,7 +45,7 @@ def upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[
 
 
 class Writer:
-    def __init__(self, db: sessionmaker[Session], max_buffer: int = 2_000_000) -> None:
+    def __init__(self, db: sessionmaker[Session], max_buffer: int = 500_000) -> None:
         self.db = db
         self.max_buffer = max_buffer
         self.results: deque[dict[str, Any]] = deque()
