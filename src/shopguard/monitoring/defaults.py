@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 from urllib.parse import urlsplit
 
+from shopguard.checks import matches
 from shopguard.config import Store
 from shopguard.monitoring.settings import (
+    AuditMonitor,
     DatabaseMonitor,
     HostMonitor,
     HttpMonitor,
@@ -16,9 +19,38 @@ from shopguard.monitoring.settings import (
     TlsMonitor,
 )
 
+DAY = 86400.0
 
-def default_monitors(store: Store) -> list[Monitor]:
-    """Storefront and checkout HTTP, TLS expiry when https, each database, the host.
+# Scheduled security work: (name, selector, interval, applies, why). Cadences follow
+# PCI DSS v4.0.1 where it sets one; a job is only added when checks for its selector
+# are installed (so a ShopGuard without, say, the file scanner adds no broken job).
+SCHEDULED: tuple[tuple[str, str, float, str], ...] = (
+    ("scan-files", "scanning.files", 7 * DAY, "web_roots"),  # 11.5.2: change detection at least weekly
+    ("scan-pages", "scanning.pages", 7 * DAY, "checkout_url"),  # 11.6.1: payment page tamper check weekly
+    ("scan-web", "scanning.web", 7 * DAY, ""),  # external view of the shop
+    ("vulnerabilities", "maintenance", DAY, ""),  # 6.3.1: new vulnerabilities identified promptly
+    ("hosting", "hosting", 7 * DAY, ""),
+)
+
+
+def default_audits(store: Store, known_checks: Sequence[str] | None = None) -> list[Monitor]:
+    """Scheduled audits for the selectors that have registered checks."""
+    if known_checks is None:
+        from shopguard.checks import all_checks
+
+        known_checks = [c.id for c in all_checks()]
+    out: list[Monitor] = []
+    for name, selector, interval, needs in SCHEDULED:
+        if needs and not getattr(store, needs):
+            continue
+        if any(matches(cid, selector) for cid in known_checks):
+            out.append(AuditMonitor(name=name, selectors=(selector,), interval_s=interval, severity="high"))
+    return out
+
+
+def default_monitors(store: Store, known_checks: Sequence[str] | None = None) -> list[Monitor]:
+    """Storefront and checkout HTTP, TLS expiry when https, each database, the host,
+    and scheduled security work.
 
     Explicitly configured monitors with the same name replace these."""
     out: list[Monitor] = []
@@ -84,6 +116,7 @@ def default_monitors(store: Store) -> list[Monitor]:
         )
     if store.is_local_host:
         out.append(HostMonitor(name="host-resources", severity="high", interval_s=60))
+    out.extend(default_audits(store, known_checks))
     return out
 
 
