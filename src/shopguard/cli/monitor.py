@@ -81,7 +81,8 @@ def monitor_command(
             loop.add_signal_handler(sig, stop.set)
 
         def ready(d: Daemon) -> None:
-            where = f" (metrics and heartbeats on {listen})" if d.bound_port else ""
+            host = listen.rpartition(":")[0]
+            where = f" (metrics and heartbeats on {host}:{d.bound_port})" if d.bound_port else ""
             logging.getLogger("shopguard.monitor").info("monitoring %d monitors%s", len(d.monitors), where)
 
         await daemon.run(stop, ready)

@@ -11,6 +11,8 @@ import psutil
 from shopguard.monitoring.interface import ProbeContext, ProbeResult, Status
 from shopguard.monitoring.settings import HostMonitor
 
+psutil.cpu_percent(interval=None)  # prime: the first call has no interval to measure over
+
 _SKIP_FS = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "nsfs", "fuse.snapfuse"}
 
 
