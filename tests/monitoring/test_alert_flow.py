@@ -82,17 +82,21 @@ def test_critical_monitor_reaches_webhook_with_content(target, webhook, db):
                 "min_severity": "critical",
             }
         ],
-        alerting={"confirm": 2, "reminder_s": 0},
+        alerting={"confirm": 2, "reminder_s": 0.5},
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
     try:
         target.status = 503
-        wait_until(lambda: len(webhook.posts) >= 1, timeout=5)
-        target.status = 200
         wait_until(lambda: len(webhook.posts) >= 2, timeout=5)
+        target.status = 200
+        wait_until(lambda: len(webhook.posts) >= 3, timeout=5)
     finally:
         run.stop()
-    first, second = webhook.posts[:2]
+    first, reminder, second = webhook.posts[:3]
+    assert (
+        reminder["title"] == "[ShopGuard] STILL DOWN: shop / checkout"
+        and "Still failing: HTTP 503" in reminder["message"]
+    )
     assert first["title"] == "[ShopGuard] DOWN: shop / checkout"
     assert "HTTP 503 (expected 200)" in first["message"] and "Severity: critical" in first["message"]
     assert first["type"] == "failure"

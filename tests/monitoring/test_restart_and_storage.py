@@ -190,6 +190,13 @@ def test_postgres_storage_and_database_gone_for_a_while(target):
         assert stored == daemon.checks_done
         assert st is not None and st.status == "down"
         assert [a.event for a in alerts] == ["down"] and alerts[0].sent_at is not None
+        # downsampling on PostgreSQL: everything older than a second rolls up
+        time.sleep(1.1)
+        removed = downsample(db, {"shop/": 1 / 86400})
+        assert removed == stored
+        with db() as s:
+            rolled = s.scalar(select(func.sum(MonitorRollupRecord.n)))
+        assert rolled == stored
         db.kw["bind"].dispose()
     finally:
         admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
