@@ -160,3 +160,26 @@ def test_alert_stored_but_not_sent_before_a_crash_goes_out_once(target, smtp, db
     with db() as s:
         row = s.get(MonitorAlertRecord, "a" * 24)
     assert row is not None and row.sent_at is not None and row.delivered == ["mail"]
+
+
+def test_page_change_while_the_daemon_was_stopped_is_seen(target, smtp, db):
+    box, port = smtp
+    cfg = make_config(
+        target.url,
+        [{"kind": "http", "name": "checkout", "url": target.url, "interval_s": 0.1, "watch_scripts": True}],
+        alerts=[{"name": "mail", "url": {"value": mail_url(port)}, "min_severity": "high"}],
+    )
+    first = Daemon(cfg, db, flush_interval=0.1)
+    run = Running(first)
+    try:
+        wait_until(lambda: first.checks_done >= 3)
+    finally:
+        run.stop()
+    target.body = b'<html>Welcome<script src="https://evil.example/skim.js"></script></html>'
+    second = Daemon(cfg, db, flush_interval=0.1)
+    run = Running(second)
+    try:
+        msg = box.wait_for(lambda m: "CHANGED: shop / checkout" in m, timeout=5)
+    finally:
+        run.stop()
+    assert "scripts, frames or form targets changed" in msg

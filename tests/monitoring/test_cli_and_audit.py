@@ -177,3 +177,29 @@ def test_scheduled_audit_runs_through_the_runner(db, target):
     with db() as s:
         kinds = [r.kind for r in s.scalars(select(RunRecord))]
     assert "monitor" in kinds
+
+
+def test_monitor_reports_a_busy_listen_port(tmp_path, target):
+    import socket
+
+    cfg = _toml(tmp_path, target.url, "")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = runner.invoke(
+            app,
+            [
+                "monitor",
+                "--config",
+                str(cfg),
+                "--db",
+                f"sqlite:///{tmp_path / 'sg.db'}",
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            env={"SG_CLI_MAIL": "json://127.0.0.1:1/", "SG_CLI_BROKEN": "json://127.0.0.1:1/"},
+        )
+    assert res.exit_code == 2 and "change it with --listen" in res.output
+    bad = runner.invoke(app, ["monitor", "--config", str(cfg), "--listen", "nonsense"])
+    assert bad.exit_code == 2 and "expected HOST:PORT" in bad.output

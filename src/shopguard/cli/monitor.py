@@ -87,7 +87,13 @@ def monitor_command(
 
         await daemon.run(stop, ready)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except OSError as exc:  # e.g. the metrics/heartbeat port is taken
+        fail(
+            f"monitor could not start: {exc.strerror or exc} "
+            f"(listen address {listen}; change it with --listen)"
+        )
 
 
 def _print_status(sm: object, stores: list[str]) -> None:

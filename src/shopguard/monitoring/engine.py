@@ -275,16 +275,29 @@ class Daemon:
         return 200, "ok"
 
     # -- scheduling --
-    def _first_due(self, m: Monitored, loop_now: float) -> float:
+    def _schedule(self, m: Monitored, loop: asyncio.AbstractEventLoop) -> None:
+        """Fixed phases spread evenly over each interval (deterministic, no jitter).
+
+        Small setups also get one immediate check at start (ramped at START_RATE a
+        second) so that ``--status`` has something to show at once; long-interval
+        jobs (scheduled audits) keep their cadence across restarts."""
+        now = loop.time()
         interval = m.spec.interval_s
-        # Deterministic phases (no random jitter) spread so that starting never exceeds
-        # ~START_RATE checks a second: 3 monitors start at once, 10,000 over 50 s.
         frac = (zlib.crc32(m.key.encode()) % 10_000) / 10_000.0
-        offset = frac * min(interval, 60.0, len(self.monitors) / START_RATE)
         last = m.state.last_check_at
         if last is not None and interval > 300:
-            return loop_now + max(0.0, last + interval - self.now())
-        return loop_now + offset
+            due = now + max(0.0, last + interval - self.now())
+            loop.call_at(due, self._fire, m, due)
+            return
+        due = now + frac * interval
+        loop.call_at(due, self._fire, m, due)
+        ramp = len(self.monitors) / START_RATE
+        if ramp <= 5.0 and frac * interval > ramp + 1.0:
+            loop.call_at(now + frac * ramp, self._fire_once, m)
+
+    def _fire_once(self, m: Monitored) -> None:
+        if not self._stop.is_set() and not m.running:
+            self._start_check(m)
 
     def _fire(self, m: Monitored, due: float) -> None:
         if self._stop.is_set():
@@ -562,6 +575,9 @@ class Daemon:
         loop = asyncio.get_running_loop()
         pending = await loop.run_in_executor(None, self._load) if self.db is not None else []
         self.ctx = self._make_ctx()
+        for m in self.monitors.values():  # page baselines survive a restart: a change made meanwhile is seen
+            if "content_sha256" in m.state.data:
+                self.ctx.extra[m.key] = {"content_sha256": m.state.data["content_sha256"]}
         self._alert_pool = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="shopguard-alert")
         self._started_at = self.now()
         from shopguard.monitoring.metrics import Metrics
@@ -580,12 +596,10 @@ class Daemon:
         background.append(loop.create_task(self._clock_watch()))
         for row in pending:
             self._resend(row)
-        now = loop.time()
         for m in self.monitors.values():
             if not m.spec.enabled:
                 continue
-            due = self._first_due(m, now)
-            loop.call_at(due, self._fire, m, due)
+            self._schedule(m, loop)
         gc.freeze()  # thousands of long-lived monitor objects: keep them out of GC scans
         if not self.config.alerts:
             log.warning("no alert channel configured: outages are recorded but nobody is told")
