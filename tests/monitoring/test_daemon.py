@@ -119,6 +119,16 @@ def test_bad_monitor_config_reports_error_and_others_run(target, db):
                 "dsn": "mysql://root@127.0.0.1:3306/test",
                 "interval_s": 0.1,
             },
+            {
+                "kind": "dns",
+                "name": "dns-dead",
+                "record": "shop.test",
+                "nameserver": "127.0.0.1",
+                "nameserver_port": free_port(),
+                "timeout_s": 0.3,
+                "interval_s": 0.1,
+                "confirm": 1,
+            },
         ],
     )
     run = Running(Daemon(cfg, db, flush_interval=0.1))
@@ -127,6 +137,7 @@ def test_bad_monitor_config_reports_error_and_others_run(target, db):
             lambda: (
                 run.daemon.monitors["shop/front"].state.oks >= 3
                 and run.daemon.monitors["shop/pgwrong"].state.last_check_at is not None
+                and run.daemon.monitors["shop/dns-dead"].state.status == "down"
             )
         )
         time.sleep(0.3)
@@ -135,6 +146,7 @@ def test_bad_monitor_config_reports_error_and_others_run(target, db):
     with db() as s:
         states = {r.name: r for r in s.scalars(select(MonitorStateRecord))}
     assert states["front"].status == "up"
+    assert states["dns-dead"].status == "down"  # a DNS failure is the target's problem, not a config error
     assert (
         states["orphan"].status == "config_error"
         and "depends_on names unknown monitor(s): nope" in states["orphan"].last_message
@@ -149,7 +161,10 @@ def test_bad_monitor_config_reports_error_and_others_run(target, db):
     )
     stored = run_audit(cfg, list(cfg.stores), db, selectors=["monitoring"])
     ids = sorted(f.finding.check_id for f in stored.findings)
-    assert ids == ["monitoring.status.config-error"] * 3 + ["monitoring.status.no-alert-channel"]
+    assert ids == ["monitoring.status.config-error"] * 3 + [
+        "monitoring.status.down",
+        "monitoring.status.no-alert-channel",
+    ]
     assert stored.check_errors == 0
 
 
