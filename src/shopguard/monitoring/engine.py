@@ -25,7 +25,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +71,6 @@ class Monitored:
     running: bool = False
     skipped: int = 0
     persisted: bool = False
-    children: list[str] = field(default_factory=list)
     last_down_since: float | None = None
     gauge: Any = None
     lat_gauge: Any = None
@@ -106,7 +105,7 @@ class Daemon:
         self.writer: Writer | None = Writer(db) if db is not None else None
         self.lateness: deque[float] = deque(maxlen=200_000)
         self.checks_done = 0
-        self.alerts_sent: list[AlertEvent] = []
+        self.alerts_sent: deque[AlertEvent] = deque(maxlen=1000)
         self.bound_port: int | None = None
         self._anchor_wall = wall()
         self._anchor_mono = time.monotonic()
@@ -179,11 +178,6 @@ class Daemon:
                     target=target_of(spec),
                     config_error=err,
                 )
-        for m in self.monitors.values():
-            for parent in m.spec.depends_on:
-                pk = f"{m.store.name}/{parent}"
-                if pk in self.monitors:
-                    self.monitors[pk].children.append(m.key)
 
     def _load(self) -> list[MonitorAlertRecord]:
         if self.db is None:
