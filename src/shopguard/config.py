@@ -30,6 +30,7 @@ from shopguard.findings import Severity
 from shopguard.hosting.settings import HostingSettings
 from shopguard.insurance.settings import InsuranceSettings
 from shopguard.maintenance.settings import MaintenanceSettings
+from shopguard.monitoring.settings import MonitoringSettings
 from shopguard.paths import user_config_dir
 from shopguard.policies.settings import PoliciesSettings
 from shopguard.response.settings import ResponseSettings
@@ -207,6 +208,7 @@ class Store(_Model):
     hosting: HostingSettings = HostingSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
     files: FileScan = FileScan()
+    monitors: MonitoringSettings = MonitoringSettings()
 
     @field_validator("host")
     @classmethod
