@@ -36,7 +36,7 @@ def monitor_command(
         "--listen",
         help="Loopback HOST:PORT for /metrics and heartbeat pushes ('off' to disable).",
     ),
-    install_service: Path | None = typer.Option(  # noqa: B008
+    install_service: Path | None = typer.Option(
         None, "--install-service", help="Write a systemd unit file to this path (not enabled) and exit."
     ),
     status: bool = typer.Option(False, "--status", help="Print each monitor's state and uptime, then exit."),
