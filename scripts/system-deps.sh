@@ -31,7 +31,7 @@ created_policy=0
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy" && created_policy=1
 fi
-cleanup() { [ "$created_policy" = 1 ] && $SUDO rm -f "$policy"; }
+cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 $SUDO flock /tmp/shopguard-apt.lock apt-get update -qq
 $SUDO flock /tmp/shopguard-apt.lock apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
