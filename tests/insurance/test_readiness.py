@@ -93,3 +93,12 @@ def test_conflict_is_a_finding_and_sheet_exports(sdb, config):
     assert {r["id"]: r["answer"] for r in table}["mfa_remote"] == "yes"
     data = yaml.safe_load(answer_sheet(rows, "yaml", "Acme", "socks", now))
     assert data["store"] == "socks" and len(data["answers"]) == len(QUESTIONS)
+
+
+def test_incident_plan_answer_comes_from_the_response_protocol(sdb, config):
+    """The response checks run for real; their findings answer the insurer's question."""
+    store = config.stores[0]
+    run_audit(config, [store], sdb, selectors=["response.plan", "response.drill"])
+    row = next(a for a in answers(sdb(), store.name) if a.question.id == "incident_plan")
+    assert row.source == "evidence" and row.answer == "no"
+    assert "open finding" in row.detail
