@@ -41,6 +41,7 @@ Mutex file:{d}
 DefaultRuntimeDir {d}
 Listen 127.0.0.1:{port}
 Listen 127.0.0.1:{ssl_port}
+Listen 127.0.0.1:{vport}
 User www-data
 Group www-data
 DocumentRoot {web}
@@ -60,7 +61,33 @@ DirectoryIndex index.php
     {ciphers}
 </VirtualHost>
 {extra}
+{vhosts}
 """
+# Name-based virtual hosts on one port: Apache answers unknown Host headers with the first.
+BAD_VHOSTS = """
+<VirtualHost 127.0.0.1:{vport}>
+    ServerName shop.example
+    DocumentRoot {web}
+    Include {d}/shop-vhost.conf
+</VirtualHost>
+<VirtualHost 127.0.0.1:{vport}>
+    ServerName admin.example
+    DocumentRoot {d}/admin
+</VirtualHost>
+"""
+GOOD_VHOSTS = """
+<VirtualHost 127.0.0.1:{vport}>
+    ServerName _default_
+    Include {d}/catch-all.conf
+</VirtualHost>
+<VirtualHost 127.0.0.1:{vport}>
+    ServerName shop.example
+    DocumentRoot {web}
+</VirtualHost>
+"""
+# Included INSIDE a <VirtualHost>: applies to that virtual host only.
+SHOP_VHOST_INCLUDE = "TraceEnable Off\n"
+CATCH_ALL_INCLUDE = "<Location />\n    Require all denied\n</Location>\n"
 GOOD_EXTRA = """
 ServerTokens Prod
 ServerSignature Off
@@ -88,7 +115,13 @@ def _start(base: Path, good: bool) -> tuple[dict[str, str], list[subprocess.Pope
     d.chmod(0o755)
     web = d / "www"
     write_web_root(web, good)
-    port, ssl_port, fpm_port = free_port(), free_port(), free_port()
+    port, ssl_port, fpm_port, vport = free_port(), free_port(), free_port(), free_port()
+    (d / "admin").mkdir()
+    (d / "admin" / "index.php").write_text("<?php echo 'ADMIN';\n")
+    (d / "shop-vhost.conf").write_text(SHOP_VHOST_INCLUDE)
+    (d / "catch-all.conf").write_text(CATCH_ALL_INCLUDE)
+    for p in (d / "admin", d / "admin" / "index.php", d / "shop-vhost.conf", d / "catch-all.conf"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
     subprocess.run(
         [
             "openssl",
@@ -128,6 +161,8 @@ def _start(base: Path, good: bool) -> tuple[dict[str, str], list[subprocess.Pope
             protocols="-all +TLSv1.2 +TLSv1.3" if good else "all -SSLv3",
             ciphers="" if good else 'SSLCipherSuite "HIGH:!aNULL:RC4"',
             extra=GOOD_EXTRA.format(web=web) if good else "",
+            vhosts=(GOOD_VHOSTS if good else BAD_VHOSTS).format(d=d, web=web, vport=vport),
+            vport=vport,
         )
     )
     httpd = subprocess.Popen(
@@ -142,7 +177,13 @@ def _start(base: Path, good: bool) -> tuple[dict[str, str], list[subprocess.Pope
         stop(httpd)
         stop(fpm)
         raise
-    info = {"conf": str(d / "httpd.conf"), "url": f"http://127.0.0.1:{port}", "web": str(web)}
+    info = {
+        "conf": str(d / "httpd.conf"),
+        "url": f"http://127.0.0.1:{port}",
+        "vhosts_url": f"http://127.0.0.1:{vport}",
+        "vport": str(vport),
+        "web": str(web),
+    }
     return info, [fpm, httpd], d
 
 
@@ -168,7 +209,10 @@ def test_apache_good_vs_bad(servers: dict[str, dict[str, str]]) -> None:
     found = {}
     for name, info in servers.items():
         r = run_hosting(
-            store_for(apache_bin="/usr/sbin/apache2", apache_conf=info["conf"]), ["hosting.apache"]
+            store_for(
+                apache_bin="/usr/sbin/apache2", apache_conf=info["conf"], web_roots=[Path(info["web"])]
+            ),
+            ["hosting.apache"],
         )
         res = r["hosting.apache"]
         assert res.outcome.value == "ok", res.message
@@ -182,9 +226,44 @@ def test_apache_good_vs_bad(servers: dict[str, dict[str, str]]) -> None:
         "hosting.apache.headers",
         "hosting.apache.dotfiles",
         "hosting.apache.php-in-uploads",
+        "hosting.apache.default-vhost",
     }
     assert found["good"] == {}
     assert found["bad"]["hosting.apache.tls-protocols"].title.endswith("TLSv1, TLSv1.1")
+    # TraceEnable Off comes from a file included inside the shop's <VirtualHost>: it does
+    # not switch TRACE off for the whole server, so the server-wide finding stays.
+    assert found["bad"]["hosting.apache.trace"].evidence["TraceEnable"] == "(default: On)"
+
+
+def test_apache_default_vhost_finding(servers: dict[str, dict[str, str]]) -> None:
+    bad = servers["bad"]
+    r = run_hosting(
+        store_for(apache_bin="/usr/sbin/apache2", apache_conf=bad["conf"], web_roots=[Path(bad["web"])]),
+        ["hosting.apache"],
+    )
+    (f,) = [f for f in r["hosting.apache"].findings if f.check_id == "hosting.apache.default-vhost"]
+    address = f"127.0.0.1:{bad['vport']}"
+    assert f.severity.name == "MEDIUM"
+    assert f.location == f"{bad['conf']}:{_first_vhost_line(bad['conf'], bad['vport'])}"
+    assert f.evidence["address"] == address
+    assert f.evidence["port"] == bad["vport"]
+    assert f.evidence["default_vhost"] == "shop.example"
+    assert f.evidence["document_root"] == bad["web"]
+    assert f.evidence["serves_application"] is True
+    assert f.evidence["other_vhosts"] == ["admin.example"]
+    assert f.refs.pci == ("2.2.6",)
+    assert f"<VirtualHost {address}>" in f.remediation
+    assert "Require all denied" in f.remediation
+    # Without the store's web root the default still answers, but it is not known to be the shop.
+    r = run_hosting(store_for(apache_bin="/usr/sbin/apache2", apache_conf=bad["conf"]), ["hosting.apache"])
+    (f,) = [f for f in r["hosting.apache"].findings if f.check_id == "hosting.apache.default-vhost"]
+    assert f.severity.name == "LOW" and f.evidence["serves_application"] is False
+
+
+def _first_vhost_line(conf: str, vport: str) -> int:
+    """Line of the first ``<VirtualHost`` for the name-based port in a written config."""
+    lines = Path(conf).read_text().splitlines()
+    return next(i for i, ln in enumerate(lines, 1) if ln.startswith(f"<VirtualHost 127.0.0.1:{vport}>"))
 
 
 def test_apache_behaves_as_the_findings_say(servers: dict[str, dict[str, str]]) -> None:
@@ -200,6 +279,17 @@ def test_apache_behaves_as_the_findings_say(servers: dict[str, dict[str, str]]) 
         assert c.get(good + "/files/").status_code == 403
         assert c.get(bad + "/").headers["server"].startswith("Apache/2.4")
         assert c.get(good + "/").headers["server"] == "Apache"
+        # default virtual host: an unknown Host header gets the shop (bad) or a refusal (good)
+        bad_v, good_v = servers["bad"]["vhosts_url"], servers["good"]["vhosts_url"]
+        unknown = {"Host": "unknown.example"}
+        assert "SHOP" in c.get(bad_v + "/", headers=unknown).text
+        assert "ADMIN" in c.get(bad_v + "/", headers={"Host": "admin.example"}).text
+        assert c.get(good_v + "/", headers=unknown).status_code == 403
+        assert c.get(good_v + "/index.php", headers=unknown).status_code == 403
+        assert "SHOP" in c.get(good_v + "/", headers={"Host": "shop.example"}).text
+        # TraceEnable from the include inside the shop's vhost: that vhost only
+        assert c.request("TRACE", bad_v + "/", headers={"Host": "shop.example"}).status_code == 405
+        assert c.request("TRACE", bad + "/").status_code == 200
 
 
 def test_apache_syntax_error_and_missing(scratch: Path) -> None:
