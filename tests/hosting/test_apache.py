@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shopguard.hosting.parsers.apache import include_tree, parse
 from shopguard.hosting.transport import check_allowed
 
 from .conftest import free_port, run_hosting, stop, store_for, wait_port
@@ -303,3 +304,147 @@ def test_apache_syntax_error_and_missing(scratch: Path) -> None:
     ]
     assert [f.check_id for f in missing.findings] == ["hosting.apache.not-checked"]
     check_allowed(["apache2ctl", "-t", "-D", "DUMP_INCLUDES"])
+
+
+VARIANTS_CONF = """
+{modules}
+ServerName shop.example
+TypesConfig /etc/mime.types
+PidFile {d}/httpd.pid
+ErrorLog {d}/error.log
+Mutex file:{d}
+DefaultRuntimeDir {d}
+DirectoryIndex index.html
+{listens}
+# redirect: unknown hosts are sent to the shop's real address
+<VirtualHost 127.0.0.1:{p[0]}>
+    ServerName _default_
+    Redirect permanent / https://shop.example/
+</VirtualHost>
+# rewrite: 421 Misdirected Request
+<VirtualHost 127.0.0.1:{p[1]}>
+    ServerName _default_
+    RewriteEngine On
+    RewriteRule ^ - [R=421,L]
+</VirtualHost>
+# the refusal two includes deep
+<VirtualHost 127.0.0.1:{p[2]}>
+    ServerName _default_
+    Include {d}/outer.conf
+</VirtualHost>
+# a placeholder page first: not the shop, still answers
+<VirtualHost 127.0.0.1:{p[3]}>
+    ServerName placeholder.example
+    DocumentRoot {d}/placeholder
+</VirtualHost>
+# one site alone on its port: nothing else could answer
+<VirtualHost 127.0.0.1:{p[4]}>
+    ServerName shop.example
+    DocumentRoot {d}/www
+</VirtualHost>
+{shops}
+"""
+SHOP_VHOST = """<VirtualHost 127.0.0.1:{port}>
+    ServerName shop.example
+    DocumentRoot {d}/www
+</VirtualHost>"""
+
+
+def test_apache_default_vhost_variants(scratch: Path) -> None:
+    d = scratch
+    for name, text in (("www", "SHOP"), ("placeholder", "PLACEHOLDER")):
+        (d / name).mkdir()
+        (d / name / "index.html").write_text(text)
+        (d / name).chmod(0o755)
+        (d / name / "index.html").chmod(0o644)
+    (d / "outer.conf").write_text(f"Include {d}/inner.conf\n")
+    (d / "inner.conf").write_text('<LocationMatch "^/">\n    Require all denied\n</LocationMatch>\n')
+    ports = [free_port() for _ in range(5)]
+    modules = "\n".join(
+        f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so"
+        for m in ("mpm_event", "authz_core", "dir", "mime", "alias", "rewrite")
+    )
+    conf = d / "httpd.conf"
+    conf.write_text(
+        VARIANTS_CONF.format(
+            modules=modules,
+            d=d,
+            p=ports,
+            listens="\n".join(f"Listen 127.0.0.1:{p}" for p in ports),
+            shops="\n".join(SHOP_VHOST.format(port=p, d=d) for p in ports[:4]),
+        )
+    )
+    httpd = subprocess.Popen(
+        ["/usr/sbin/apache2", "-f", str(conf), "-DFOREGROUND"], stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        for p in ports:
+            wait_port(p, httpd)
+        unknown = {"Host": "unknown.example"}
+        with httpx.Client(timeout=5) as c:
+            url = [f"http://127.0.0.1:{p}/" for p in ports]
+            r = c.get(url[0], headers=unknown)
+            assert r.status_code == 301 and r.headers["location"] == "https://shop.example/"
+            assert c.get(url[1], headers=unknown).status_code == 421
+            assert c.get(url[2], headers=unknown).status_code == 403
+            assert c.get(url[3], headers=unknown).text == "PLACEHOLDER"
+            assert c.get(url[4], headers=unknown).text == "SHOP"
+            for u in url:
+                assert c.get(u, headers={"Host": "shop.example"}).text == "SHOP"
+        res = run_hosting(
+            store_for(apache_bin="/usr/sbin/apache2", apache_conf=str(conf), web_roots=[d / "www"]),
+            ["hosting.apache"],
+        )["hosting.apache"]
+        assert res.outcome.value == "ok", res.message
+    finally:
+        stop(httpd)
+    found = [f for f in res.findings if f.check_id == "hosting.apache.default-vhost"]
+    assert [(f.evidence["address"], f.severity.name) for f in found] == [(f"127.0.0.1:{ports[3]}", "LOW")]
+    assert found[0].evidence["default_vhost"] == "placeholder.example"
+    assert found[0].evidence["document_root"] == str(d / "placeholder")
+
+
+def test_apache_include_inside_vhost_belongs_to_it(scratch: Path) -> None:
+    """Apache's own include dump, parsed: directives two includes deep inside a
+    <VirtualHost> hang under it; an Include at the top level stays server-wide."""
+    (scratch / "outer.conf").write_text(f"ServerAlias www.shop.example\nInclude {scratch}/inner.conf\n")
+    (scratch / "inner.conf").write_text("TraceEnable Off\n")
+    (scratch / "top.conf").write_text("ServerTokens Prod\n")
+    conf = scratch / "httpd.conf"
+    conf.write_text(
+        "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
+        "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+        f"ServerName shop.example\nErrorLog {scratch}/error.log\nListen 127.0.0.1:{free_port()}\n"
+        f"Include {scratch}/top.conf\n"
+        "<VirtualHost *:80>\n    ServerName shop.example\n"
+        f"    Include {scratch}/outer.conf\n</VirtualHost>\n"
+        "TraceEnable On\n"
+    )
+    dump = subprocess.run(
+        ["/usr/sbin/apache2", "-f", str(conf), "-t", "-D", "DUMP_INCLUDES"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    tree = include_tree(dump)
+    assert [e.path for r in tree for e in r.flat()] == [
+        str(conf),
+        f"{scratch}/top.conf",
+        f"{scratch}/outer.conf",
+        f"{scratch}/inner.conf",
+    ]
+    files = [(e.path, Path(e.path).read_text()) for r in tree for e in r.flat()]
+    root = parse(files, tree)
+    (vhost,) = root.find("virtualhost")
+    assert [(n.name, n.file) for n in vhost.walk()] == [
+        ("servername", str(conf)),
+        ("serveralias", f"{scratch}/outer.conf"),
+        ("traceenable", f"{scratch}/inner.conf"),
+    ]
+    trace = root.top("traceenable")
+    assert trace is not None and trace.args == ["On"] and trace.file == str(conf)
+    tokens = root.top("servertokens")
+    assert tokens is not None and tokens.file == f"{scratch}/top.conf"
+    # the old flat reading put the vhost's TraceEnable Off last at the top level
+    flat_trace = parse(files).top("traceenable")
+    assert flat_trace is not None and flat_trace.args == ["Off"]
