@@ -337,6 +337,14 @@ DirectoryIndex index.html
     ServerName placeholder.example
     DocumentRoot {d}/placeholder
 </VirtualHost>
+# the shop first, refusing one bad name only: every other unknown name still gets the shop
+<VirtualHost 127.0.0.1:{p[5]}>
+    ServerName shop.example
+    DocumentRoot {d}/www
+    RewriteEngine On
+    RewriteCond %{{HTTP_HOST}} ^evil\\.example$
+    RewriteRule ^ - [F]
+</VirtualHost>
 # one site alone on its port: nothing else could answer
 <VirtualHost 127.0.0.1:{p[4]}>
     ServerName shop.example
@@ -359,7 +367,7 @@ def test_apache_default_vhost_variants(scratch: Path) -> None:
         (d / name / "index.html").chmod(0o644)
     (d / "outer.conf").write_text(f"Include {d}/inner.conf\n")
     (d / "inner.conf").write_text('<LocationMatch "^/">\n    Require all denied\n</LocationMatch>\n')
-    ports = [free_port() for _ in range(5)]
+    ports = [free_port() for _ in range(6)]
     modules = "\n".join(
         f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so"
         for m in ("mpm_event", "authz_core", "dir", "mime", "alias", "rewrite")
@@ -371,7 +379,7 @@ def test_apache_default_vhost_variants(scratch: Path) -> None:
             d=d,
             p=ports,
             listens="\n".join(f"Listen 127.0.0.1:{p}" for p in ports),
-            shops="\n".join(SHOP_VHOST.format(port=p, d=d) for p in ports[:4]),
+            shops="\n".join(SHOP_VHOST.format(port=p, d=d) for p in ports[:4] + ports[5:]),
         )
     )
     httpd = subprocess.Popen(
@@ -389,6 +397,8 @@ def test_apache_default_vhost_variants(scratch: Path) -> None:
             assert c.get(url[2], headers=unknown).status_code == 403
             assert c.get(url[3], headers=unknown).text == "PLACEHOLDER"
             assert c.get(url[4], headers=unknown).text == "SHOP"
+            assert c.get(url[5], headers={"Host": "evil.example"}).status_code == 403
+            assert c.get(url[5], headers=unknown).text == "SHOP"
             for u in url:
                 assert c.get(u, headers={"Host": "shop.example"}).text == "SHOP"
         res = run_hosting(
@@ -399,9 +409,13 @@ def test_apache_default_vhost_variants(scratch: Path) -> None:
     finally:
         stop(httpd)
     found = [f for f in res.findings if f.check_id == "hosting.apache.default-vhost"]
-    assert [(f.evidence["address"], f.severity.name) for f in found] == [(f"127.0.0.1:{ports[3]}", "LOW")]
-    assert found[0].evidence["default_vhost"] == "placeholder.example"
-    assert found[0].evidence["document_root"] == str(d / "placeholder")
+    assert sorted((f.evidence["address"], f.severity.name) for f in found) == sorted(
+        [(f"127.0.0.1:{ports[3]}", "LOW"), (f"127.0.0.1:{ports[5]}", "MEDIUM")]
+    )
+    by_port = {f.evidence["port"]: f for f in found}
+    assert by_port[str(ports[3])].evidence["default_vhost"] == "placeholder.example"
+    assert by_port[str(ports[3])].evidence["document_root"] == str(d / "placeholder")
+    assert by_port[str(ports[5])].evidence["document_root"] == str(d / "www")
 
 
 def test_apache_include_inside_vhost_belongs_to_it(scratch: Path) -> None:

@@ -347,11 +347,18 @@ def refuses(vhost: Node) -> bool:
                 return True
             if n.name != "redirectmatch" and rest[0] == "/":
                 return True
-        elif n.name == "rewriterule" and len(args) >= 3 and _covers_all(args[0]):
+        elif n.name == "rewriterule" and len(args) >= 3 and _covers_all(args[0]) and not _conditional(n):
             flags = {f.strip().split("=")[0].upper() for f in args[2].strip("[]").split(",")}
             if flags & {"F", "FORBIDDEN", "G", "GONE", "R", "REDIRECT"}:
                 return True
     return False
+
+
+def _conditional(rule: Node) -> bool:
+    """A RewriteCond stands right before the rule: it does not apply to every request."""
+    siblings = rule.parent.children if rule.parent is not None and rule.parent.children else []
+    i = next((k for k, c in enumerate(siblings) if c is rule), 0)
+    return i > 0 and siblings[i - 1].name == "rewritecond"
 
 
 def _docroot(node: Node | None) -> str | None:
