@@ -46,6 +46,7 @@ WEB_STACK_COVERAGE: dict[str, str | None] = {
     "hosting.apache.headers": None,
     "hosting.apache.dotfiles": None,
     "hosting.apache.php-in-uploads": None,
+    "hosting.apache.default-vhost": None,  # HTTP-6626 only lists virtual hosts
     "hosting.php.*.allow-url-include": "PHP-2378",
     "hosting.php.*.allow-url-fopen": "PHP-2376",
     "hosting.php.*.expose-php": "PHP-2372",

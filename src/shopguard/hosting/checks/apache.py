@@ -1,16 +1,20 @@
 """Apache httpd: the configuration files the server really loads (``apache2 -t -D
-DUMP_INCLUDES``), read and evaluated for what matters to a shop."""
+DUMP_INCLUDES``) and its virtual hosts as the server itself sorts them (``-D
+DUMP_VHOSTS``, what ``apachectl -S`` prints), read and evaluated for what matters to
+a shop."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable
+from pathlib import PurePosixPath
 
 from shopguard.checks import CheckContext, register_check
 from shopguard.findings import Finding, Severity
 from shopguard.hosting.base import CouldNotCheck, HostCheck
 from shopguard.hosting.facts import Facts
-from shopguard.hosting.parsers.apache import Node, included_files, parse
+from shopguard.hosting.parsers.apache import Node, include_tree, parse
+from shopguard.hosting.parsers.apache_vhosts import VhostSet, main_document_root, vhost_sets
 
 OLD = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
 ALL = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
@@ -99,7 +103,9 @@ class Apache(HostCheck):
 
     async def inspect(self, ctx: CheckContext, facts: Facts) -> AsyncIterator[Finding]:
         s = facts.settings
-        argv = [s.apache_bin, "-t", "-D", "DUMP_INCLUDES"] + (["-f", s.apache_conf] if s.apache_conf else [])
+        argv = [s.apache_bin, "-t", "-D", "DUMP_INCLUDES", "-D", "DUMP_VHOSTS", "-D", "DUMP_RUN_CFG"] + (
+            ["-f", s.apache_conf] if s.apache_conf else []
+        )
         res = await facts.run(argv)
         if not res.ok:
             reason = (res.stderr.strip().splitlines() or res.stdout.strip().splitlines() or ["(no message)"])[
@@ -108,7 +114,8 @@ class Apache(HostCheck):
             raise CouldNotCheck(
                 f"could not check {self.subject} because `{res.command}` reports an error: {reason[:300]}"
             )
-        paths = included_files(res.stdout)
+        tree = include_tree(res.stdout)
+        paths = list(dict.fromkeys(e.path for r in tree for e in r.flat()))
         if not paths:
             raise CouldNotCheck(f"could not check {self.subject} because it listed no configuration files")
         texts = await facts.transport.read_files(paths)
@@ -118,11 +125,14 @@ class Apache(HostCheck):
             if isinstance(data, Exception):
                 raise data
             files.append((p, data.decode("utf-8", "replace")))
-        root = parse(files)
+        root = parse(files, tree)
         main = paths[0]
         for f in self._server_wide(root, main):
             yield f
         for f in self._content(root, main):
+            yield f
+        web_roots = [str(p) for p in ctx.store.web_roots]
+        for f in self._default_vhost(root, res.stdout, web_roots):
             yield f
 
     def _server_wide(self, root: Node, main: str) -> Iterable[Finding]:
@@ -250,3 +260,133 @@ class Apache(HostCheck):
                 pci=("6.4.1", "11.6.1"),
                 cwe=("CWE-434",),
             )
+
+    def _default_vhost(self, root: Node, dump: str, web_roots: list[str]) -> Iterable[Finding]:
+        """For each address with several name-based virtual hosts, the first one answers
+        every request whose Host header names none of them; it should refuse."""
+        main_root = main_document_root(dump) or _docroot(root) or ""
+        vhosts = {v.where: v for v in root.find("virtualhost")}
+        for vs in vhost_sets(dump):
+            if not vs.name_based:
+                continue  # only one site on this address: nothing else could answer
+            node = vhosts.get(vs.default.where)
+            if node is not None and refuses(node):
+                continue
+            docroot = (_docroot(node) if node is not None else None) or main_root
+            shop = _serves_shop(node, docroot, web_roots)
+            yield self._default_finding(vs, docroot, shop, node is not None)
+
+    def _default_finding(self, vs: VhostSet, docroot: str, shop: bool, located: bool) -> Finding:
+        port = vs.port
+        ssl = (
+            "\n    SSLEngine on\n    SSLCertificateFile /etc/ssl/certs/ssl-cert-snakeoil.pem"
+            "\n    SSLCertificateKeyFile /etc/ssl/private/ssl-cert-snakeoil.key"
+            if port == "443"
+            else ""
+        )
+        catch_all = (
+            f"<VirtualHost {vs.address}>\n    ServerName _default_{ssl}\n    <Location />\n"
+            "        Require all denied\n    </Location>\n</VirtualHost>"
+        )
+        return self.finding(
+            "default-vhost",
+            Severity.MEDIUM if shop else Severity.LOW,
+            f"Requests for unknown host names on {vs.address} are answered by {vs.default.name} "
+            f"({vs.default.where})",
+            vs.default.where,
+            detail="Apache hands a request whose Host header matches no ServerName/ServerAlias to the "
+            "first virtual host of that address. Scanners and attackers reach sites by IP address or a "
+            "made-up Host header; a catch-all first virtual host that refuses them hides the shop from "
+            "mass scans and blocks Host-header tricks (poisoned password-reset links, cache poisoning).",
+            remediation="Make a catch-all the FIRST virtual host for this address (on Debian a file that "
+            "sorts first, e.g. /etc/apache2/sites-available/000-catch-all.conf, then `a2ensite "
+            "000-catch-all`), keep the shop's own `ServerName`/`ServerAlias` in its virtual host, and "
+            "reload Apache:\n" + catch_all + "\nA redirect to the shop's real address "
+            "(`Redirect permanent / https://shop.example/`) is fine too.",
+            evidence={
+                "address": vs.address,
+                "port": port,
+                "default_vhost": vs.default.name,
+                "defined_at": vs.default.where,
+                "document_root": docroot or "(unknown)",
+                "serves_application": shop,
+                "other_vhosts": vs.names[1:],
+                **({} if located else {"note": "virtual host not found in the files Apache listed"}),
+            },
+            pci=("2.2.6",),
+            cwe=("CWE-16",),
+            key=vs.address,
+        )
+
+
+_REDIRECT_STATUS = re.compile(r"^(\d{3}|permanent|temp|seeother|gone)$", re.IGNORECASE)
+_ALL_PATHS = ("/", "/index.php", "/x/y.html")
+
+
+def _covers_all(pattern: str) -> bool:
+    try:
+        return all(re.search(pattern, p) for p in _ALL_PATHS)
+    except re.error:
+        return False
+
+
+def refuses(vhost: Node) -> bool:
+    """The virtual host denies, redirects or rewrites away every request."""
+    for n in vhost.walk():
+        args = n.args
+        if n.name == "location" and args:
+            if (args[0] == "/" or (args[0] == "~" and len(args) > 1 and _covers_all(args[1]))) and _denies(n):
+                return True
+        elif n.name == "locationmatch" and args and _covers_all(args[0]) and _denies(n):
+            return True
+        elif n.name in ("redirect", "redirectmatch", "redirectpermanent", "redirecttemp"):
+            rest = args[1:] if args and _REDIRECT_STATUS.match(args[0]) else args
+            if not rest:
+                continue
+            if n.name == "redirectmatch" and _covers_all(rest[0]):
+                return True
+            if n.name != "redirectmatch" and rest[0] == "/":
+                return True
+        elif n.name == "rewriterule" and len(args) >= 3 and _covers_all(args[0]) and not _conditional(n):
+            flags = {f.strip().split("=")[0].upper() for f in args[2].strip("[]").split(",")}
+            if flags & {"F", "FORBIDDEN", "G", "GONE", "R", "REDIRECT"}:
+                return True
+    return False
+
+
+def _conditional(rule: Node) -> bool:
+    """A RewriteCond stands right before the rule: it does not apply to every request."""
+    siblings = rule.parent.children if rule.parent is not None and rule.parent.children else []
+    i = next((k for k, c in enumerate(siblings) if c is rule), 0)
+    return i > 0 and siblings[i - 1].name == "rewritecond"
+
+
+def _docroot(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if node.name == "root":
+        found = node.top("documentroot")
+    else:
+        roots = node.find("documentroot")
+        found = roots[-1] if roots else None
+    return found.args[0] if found is not None and found.args else None
+
+
+def _serves_shop(node: Node | None, docroot: str, web_roots: list[str]) -> bool:
+    """The default virtual host serves the shop: its DocumentRoot is (inside) one of the
+    store's web roots, or it hands requests to an application (ProxyPass, proxy handler)."""
+    if docroot:
+        d = PurePosixPath(docroot)
+        for w in web_roots:
+            p = PurePosixPath(w)
+            if d == p or p in d.parents:
+                return True
+    if node is None:
+        return False
+    for n in node.walk():
+        joined = " ".join(n.args).lower()
+        if n.name in ("proxypass", "proxypassmatch") and not joined.endswith(" !"):
+            return True
+        if n.name == "sethandler" and "proxy:" in joined:
+            return True
+    return False
