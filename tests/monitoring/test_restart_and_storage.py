@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select as io_select
 import signal
 import sqlite3
 import subprocess
@@ -60,7 +61,7 @@ def _start(cfg: Path, dburl: str, smtp_port: int) -> subprocess.Popen[bytes]:
         **os.environ,
         "SG_TEST_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=sg@example.test&to=owner@example.test&mode=insecure",
     }
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -77,6 +78,27 @@ def _start(cfg: Path, dburl: str, smtp_port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    _wait_ready(proc)
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Block until the daemon logs that it runs (its signal handlers are in place), so a
+    SIGTERM sent afterwards tests the graceful stop, not a half-started interpreter."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = io_select.select([proc.stdout], [], [], 0.5)
+        if not ready:
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"monitor exited before it was ready: {seen.decode(errors='replace')}")
+        seen += line
+        if b"monitoring " in line and b" monitors" in line:
+            return
+    raise AssertionError(f"monitor not ready after {timeout} s: {seen.decode(errors='replace')}")
 
 
 @pytest.mark.e2e

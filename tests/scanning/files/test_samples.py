@@ -67,7 +67,8 @@ def test_every_sample_has_an_expectation() -> None:
 @pytest.mark.parametrize("rel", sorted(EXPECTED))
 def test_malicious_sample_is_detected(engine: Engine, rel: str) -> None:
     floor, rule = EXPECTED[rel]
-    result = engine.scan_file(str(MALICIOUS / rel), ScanStats())
+    # as a tree scan does: heuristics see the path inside the scanned root
+    result = engine.scan_file(str(MALICIOUS / rel), ScanStats(), root_len=len(str(MALICIOUS)))
     assert result is not None, f"{rel} was not detected"
     assert result.severity >= floor, (rel, result.severity, [d.rule for d in result.detections])
     assert rule in {d.rule for d in result.detections}
@@ -76,7 +77,7 @@ def test_malicious_sample_is_detected(engine: Engine, rel: str) -> None:
 
 def test_clean_samples_stay_at_or_below_low(engine: Engine) -> None:
     for path in sorted(p for p in CLEAN.rglob("*") if p.is_file()):
-        result = engine.scan_file(str(path), ScanStats())
+        result = engine.scan_file(str(path), ScanStats(), root_len=len(str(CLEAN)))
         if result is not None:
             assert result.severity <= Severity.LOW, (path, [d.to_dict() for d in result.detections])
 
@@ -117,3 +118,21 @@ def test_prefilter_loses_no_sample(spec: EngineSpec, pure_spec: EngineSpec) -> N
 
     assert verdicts(fast) == verdicts(pure)
     assert fast.stats.scanned == pure.stats.scanned
+
+
+def test_where_the_root_lives_does_not_matter(engine: Engine, tmp_path: Path) -> None:
+    """A shop checked out under /tmp/... is not "PHP in a temp folder"."""
+    shop = tmp_path / "tmp" / "var" / "cache" / "shop"
+    shop.mkdir(parents=True)
+    php = shop / "settings.php"
+    php.write_bytes((CLEAN / "settings.php").read_bytes())
+    for result in (
+        engine.scan_file(str(php), ScanStats()),
+        engine.scan_file(str(php), ScanStats(), root_len=len(str(shop))),
+    ):
+        assert result is None or result.severity <= Severity.LOW
+    uploads = shop / "wp-content" / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "settings.php").write_bytes(php.read_bytes())
+    inside = engine.scan_file(str(uploads / "settings.php"), ScanStats(), root_len=len(str(shop)))
+    assert inside is not None and "php-in-upload-folder" in inside.detections[0].family

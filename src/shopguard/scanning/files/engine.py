@@ -431,7 +431,9 @@ class Engine:
             buf = tail + chunk
             if kind is None:
                 kind = classify(os.fsencode(path), buf)
-            rel = display_path(path[root_len:]) if root_len else None
+            # Heuristics read the path inside the scanned root, never where the root lives
+            # (a shop under /tmp is not "PHP in a temp folder"); a lone file is its own root.
+            rel = display_path(path[root_len or len(os.path.dirname(path)) :])
             for d in self.scan_bytes(buf, path, kind, offset_base=pos, rel_path=rel):
                 if d.rule not in seen_rules:
                     seen_rules.add(d.rule)
