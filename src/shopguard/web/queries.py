@@ -1,0 +1,189 @@
+"""Read models for the pages: aggregate in SQL so pages stay fast at agency scale.
+
+The overview scores each store the way ``shopguard.readiness.litmus`` scores a run
+(not assessed / gaps / ready), from the current state: the newest execution of each
+check per store and the findings that are still open and untriaged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from shopguard.checks import Outcome
+from shopguard.db.models import CheckExecution, FindingRecord, RunRecord
+from shopguard.findings import PROTOCOL_TITLES, PROTOCOLS, FindingStatus, Severity, Triage, protocol_of
+from shopguard.readiness import ReadinessStatus
+
+SEVERITIES = tuple(s.value for s in reversed(Severity))
+_WEIGHT = {"critical": 1000, "high": 100, "medium": 10, "low": 1, "info": 0}
+PAGE_SIZE = 50
+
+
+@dataclass
+class StoreRow:
+    store: str
+    protocols: dict[str, ReadinessStatus] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+    failed_checks: int = 0
+
+    @property
+    def risk(self) -> int:
+        score = sum(_WEIGHT[s] * n for s, n in self.counts.items())
+        score += 50 * sum(1 for v in self.protocols.values() if v is ReadinessStatus.NOT_ASSESSED)
+        return score + 20 * self.failed_checks
+
+    @property
+    def ready(self) -> int:
+        return sum(1 for v in self.protocols.values() if v is ReadinessStatus.READY)
+
+
+def _open_untriaged() -> Any:
+    return (FindingRecord.status != FindingStatus.RESOLVED.value) & (
+        FindingRecord.triage == Triage.NONE.value
+    )
+
+
+def all_stores(s: Session, known: tuple[str, ...] = ()) -> list[str]:
+    names = set(known)
+    names.update(s.scalars(select(FindingRecord.store).distinct()))
+    names.update(s.scalars(select(CheckExecution.store).distinct()))
+    return sorted(names)
+
+
+def overview(s: Session, stores: list[str]) -> list[StoreRow]:
+    """One row per store, most at risk first."""
+    rows = {name: StoreRow(name) for name in stores}
+    if not rows:
+        return []
+    counts = s.execute(
+        select(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity, func.count())
+        .where(_open_untriaged(), FindingRecord.store.in_(list(rows)))
+        .group_by(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity)
+    ).all()
+    gaps: dict[tuple[str, str], bool] = defaultdict(bool)
+    for store, proto, sev, n in counts:
+        rows[store].counts[sev] = rows[store].counts.get(sev, 0) + n
+        if Severity(sev) >= Severity.MEDIUM:
+            gaps[(store, proto)] = True
+    newest = (
+        select(func.max(CheckExecution.id))
+        .where(CheckExecution.store.in_(list(rows)))
+        .group_by(CheckExecution.store, CheckExecution.check_id)
+    )
+    ok: dict[tuple[str, str], int] = defaultdict(int)
+    failed: dict[tuple[str, str], int] = defaultdict(int)
+    for store, check_id, outcome in s.execute(
+        select(CheckExecution.store, CheckExecution.check_id, CheckExecution.outcome).where(
+            CheckExecution.id.in_(newest)
+        )
+    ):
+        try:
+            proto = protocol_of(check_id)
+        except ValueError:
+            continue
+        if outcome == Outcome.OK.value:
+            ok[(store, proto)] += 1
+        else:
+            failed[(store, proto)] += 1
+            rows[store].failed_checks += 1
+    for name, row in rows.items():
+        for proto in PROTOCOLS:
+            key = (name, proto)
+            if ok[key] == 0:
+                row.protocols[proto] = ReadinessStatus.NOT_ASSESSED
+            elif gaps[key] or failed[key]:
+                row.protocols[proto] = ReadinessStatus.GAPS
+            else:
+                row.protocols[proto] = ReadinessStatus.READY
+    return sorted(rows.values(), key=lambda r: (-r.risk, r.store))
+
+
+SEVERITY_ORDER = case(
+    {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}, value=FindingRecord.severity, else_=5
+)
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    store: str = ""
+    protocol: str = ""
+    severity: str = ""
+    status: str = "open"
+    """open (new or open, untriaged), triaged, resolved, all"""
+    page: int = 1
+
+    def validate(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if self.protocol and self.protocol not in PROTOCOLS:
+            errors["protocol"] = f"one of {', '.join(PROTOCOLS)}"
+        if self.severity and self.severity not in SEVERITIES:
+            errors["severity"] = f"one of {', '.join(SEVERITIES)}"
+        if self.status not in ("open", "triaged", "resolved", "all"):
+            errors["status"] = "one of open, triaged, resolved, all"
+        if self.page < 1 or self.page > 100000:
+            errors["page"] = "a page number from 1"
+        return errors
+
+
+def findings(s: Session, stores: list[str], flt: FindingFilter) -> tuple[list[FindingRecord], int]:
+    """A page of findings (most severe, most recent first) and the total count."""
+    q = select(FindingRecord).where(FindingRecord.store.in_(stores))
+    if flt.store:
+        q = q.where(FindingRecord.store == flt.store)
+    if flt.protocol:
+        q = q.where(FindingRecord.protocol == flt.protocol)
+    if flt.severity:
+        q = q.where(FindingRecord.severity == flt.severity)
+    if flt.status == "open":
+        q = q.where(_open_untriaged())
+    elif flt.status == "triaged":
+        q = q.where(FindingRecord.triage != Triage.NONE.value, FindingRecord.status != "resolved")
+    elif flt.status == "resolved":
+        q = q.where(FindingRecord.status == FindingStatus.RESOLVED.value)
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    page = list(
+        s.scalars(
+            q.order_by(SEVERITY_ORDER, FindingRecord.last_seen.desc(), FindingRecord.id)
+            .limit(PAGE_SIZE)
+            .offset((flt.page - 1) * PAGE_SIZE)
+        )
+    )
+    return page, total
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    kind: str
+    stores: str
+    status: str
+    started_at: Any
+    finished_at: Any
+    checks: int
+    errors: int
+
+
+def runs(s: Session, stores: list[str], limit: int = 100) -> list[RunRow]:
+    """Newest runs touching any visible store, with check and error counts."""
+    errors = func.sum(case((CheckExecution.outcome != Outcome.OK.value, 1), else_=0))
+    q = (
+        select(RunRecord, func.count(CheckExecution.id), errors)
+        .join(CheckExecution, CheckExecution.run_id == RunRecord.id)
+        .where(CheckExecution.store.in_(stores))
+        .group_by(RunRecord.id)
+        .order_by(RunRecord.id.desc())
+        .limit(limit)
+    )
+    return [
+        RunRow(r.id, r.kind, r.stores, r.status, r.started_at, r.finished_at, int(n), int(e or 0))
+        for r, n, e in s.execute(q)
+    ]
+
+
+def protocol_titles() -> dict[str, str]:
+    return dict(PROTOCOL_TITLES)
