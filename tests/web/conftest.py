@@ -86,10 +86,16 @@ def seed_run(db: sessionmaker[Session]) -> int:
             "pci.saq",
             "beta",
             Outcome.OK,
-            [Finding("pci.saq.missing", Severity.CRITICAL, "No SAQ answers recorded", "beta", remediation="x")],
+            [
+                Finding(
+                    "pci.saq.missing", Severity.CRITICAL, "No SAQ answers recorded", "beta", remediation="x"
+                )
+            ],
         ),
     )
-    record_check(db, run_id, CheckRun("hosting.ssh", "beta", Outcome.ERROR, [], message="ssh: connection refused"))
+    record_check(
+        db, run_id, CheckRun("hosting.ssh", "beta", Outcome.ERROR, [], message="ssh: connection refused")
+    )
     finish_run(db, run_id)
     return run_id
 
@@ -106,7 +112,9 @@ class Env:
     def finding_id(self, store: str, check_id: str) -> int:
         with self.db() as s:
             fid = s.scalar(
-                select(FindingRecord.id).where(FindingRecord.store == store, FindingRecord.check_id == check_id)
+                select(FindingRecord.id).where(
+                    FindingRecord.store == store, FindingRecord.check_id == check_id
+                )
             )
         assert fid is not None
         return fid

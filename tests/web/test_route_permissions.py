@@ -123,7 +123,12 @@ def test_walk_every_route_anonymous_and_every_role(env: Env) -> None:
                 kwargs["json"] = {"action": "reopen"}
             r = client.request(method, url, **kwargs)  # type: ignore[arg-type]
             if perm in ROLE_PERMS[role]:
-                assert r.status_code not in (401, 403) and r.status_code < 500, (role, method, path, r.status_code)
+                assert r.status_code not in (401, 403) and r.status_code < 500, (
+                    role,
+                    method,
+                    path,
+                    r.status_code,
+                )
             else:
                 assert r.status_code == 403, (role, method, path, r.status_code)
             checked += 1

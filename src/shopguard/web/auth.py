@@ -118,44 +118,53 @@ def login(ctx: WebContext, email: str, password: str, totp_code: str, ip: str) -
         raise LoginRefused("Too many login attempts from your address. Wait a few minutes.", 429)
     email = email.strip().lower()
     now = utcnow()
+    # A refusal is raised only after the transaction commits: failure counters and the
+    # audit entry must be stored, not rolled back with the refused login.
+    refusal: LoginRefused | None = None
     with ctx.db.begin() as s:
         user = s.scalar(select(WebUser).where(WebUser.email == email))
         ok = verify_password(user.password_hash if user else None, password)
         if user is None or not user.active:
             auditlog.record(s, email or "?", "login.failed", email, ip, {"reason": "unknown or inactive"})
-            raise LoginRefused("Wrong email or password.")
-        if user.locked_until is not None and user.locked_until > now:
+            refusal = LoginRefused("Wrong email or password.")
+        elif user.locked_until is not None and user.locked_until > now:
             auditlog.record(s, email, "login.locked", email, ip)
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            raise LoginRefused(
+            refusal = LoginRefused(
                 f"Too many failed attempts: this account is locked for {minutes} more minutes."
             )
-        if ok and user.totp_enabled:
-            step = totp_step(ctx.vault.decrypt(user.totp_secret), totp_code, user.totp_last_step)
-            if step is None:
-                ok = False
+        else:
+            if ok and user.totp_enabled:
+                step = totp_step(ctx.vault.decrypt(user.totp_secret), totp_code, user.totp_last_step)
+                if step is None:
+                    ok = False
+                else:
+                    user.totp_last_step = step
+            if not ok:
+                user.failed_logins += 1
+                data: dict[str, object] = {"failures": user.failed_logins}
+                if user.failed_logins >= ctx.settings.max_failed_logins:
+                    user.locked_until = now + timedelta(minutes=ctx.settings.lockout_minutes)
+                    user.failed_logins = 0
+                    data["locked_until"] = user.locked_until.isoformat()
+                auditlog.record(s, email, "login.failed", email, ip, data)
+                refusal = LoginRefused(
+                    "Wrong email, password or code." if user.totp_enabled else "Wrong email or password."
+                )
             else:
-                user.totp_last_step = step
-        if not ok:
-            user.failed_logins += 1
-            data: dict[str, object] = {"failures": user.failed_logins}
-            if user.failed_logins >= ctx.settings.max_failed_logins:
-                user.locked_until = now + timedelta(minutes=ctx.settings.lockout_minutes)
                 user.failed_logins = 0
-                data["locked_until"] = user.locked_until.isoformat()
-            auditlog.record(s, email, "login.failed", email, ip, data)
-            raise LoginRefused(
-                "Wrong email, password or code." if user.totp_enabled else "Wrong email or password."
-            )
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        token = secrets.token_urlsafe(32)
-        s.add(
-            WebSession(token_hash=sha256(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32), ip=ip)
-        )
-        auditlog.record(s, email, "login", email, ip)
-        return token, user
+                user.locked_until = None
+                user.last_login_at = now
+                token = secrets.token_urlsafe(32)
+                s.add(
+                    WebSession(
+                        token_hash=sha256(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32), ip=ip
+                    )
+                )
+                auditlog.record(s, email, "login", email, ip)
+    if refusal is not None or user is None:
+        raise refusal or LoginRefused("Wrong email or password.")
+    return token, user
 
 
 def logout(ctx: WebContext, principal: Principal, ip: str) -> None:
