@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from tests.web.conftest import ACK_SLUG, PASSWORD, ROLE_EMAIL, make_config, seed_run
 
 from shopguard.db import open_database
 from shopguard.web.permissions import Role
 from shopguard.web.users import create_user
-from tests.web.conftest import ACK_SLUG, PASSWORD, ROLE_EMAIL, make_config, seed_run
 
 SHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = [
