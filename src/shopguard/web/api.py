@@ -17,7 +17,7 @@ from shopguard.db.repository import set_triage
 from shopguard.findings import Triage
 from shopguard.web import auditlog, queries
 from shopguard.web.auth import Require, client_ip, ctx_of
-from shopguard.web.pages import _finding, _stores
+from shopguard.web.pages import _finding, _stores, overview_rows
 from shopguard.web.permissions import Perm, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -112,9 +112,7 @@ def me_endpoint(me: Annotated[Principal, Depends(Require(Perm.ACCOUNT_OWN))]) ->
 def overview_endpoint(
     request: Request, me: Annotated[Principal, Depends(Require(Perm.OVERVIEW_READ))]
 ) -> list[StoreOut]:
-    ctx = ctx_of(request)
-    with ctx.db() as s:
-        rows = queries.overview(s, _stores(ctx, request, me))
+    rows = overview_rows(ctx_of(request), request, me)
     return [
         StoreOut(
             store=r.store,
@@ -144,7 +142,7 @@ def findings_endpoint(
     if errors:
         raise HTTPException(422, {k: f"expected {v}" for k, v in errors.items()})
     with ctx.db() as s:
-        rows, total = queries.findings(s, stores, flt)
+        rows, total = queries.findings(s, stores if me.stores else None, flt)
     return FindingPage(total=total, page=page, items=[_out(r) for r in rows])
 
 
@@ -175,6 +173,7 @@ def triage_endpoint(
     if triage is not Triage.NONE and not body.reason.strip():
         raise HTTPException(422, "reason: required to accept a risk or mark a false positive")
     set_triage(ctx.db, rec.store, rec.fingerprint, triage, body.reason, me.email)
+    ctx.invalidate()
     with ctx.db.begin() as s:
         auditlog.record(
             s,

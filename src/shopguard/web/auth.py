@@ -10,6 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 from fastapi import Request
@@ -96,6 +97,12 @@ class WebContext:
     vault: Vault
     settings: WebSettings
     limiter: RateLimiter
+    store_cache: tuple[float, list[str]] = (float("-inf"), [])
+    overview_cache: tuple[float, list[Any]] = (float("-inf"), [])
+    """Every store's overview row, recomputed at most every few seconds and after a triage."""
+
+    def invalidate(self) -> None:
+        self.overview_cache = (float("-inf"), [])
 
 
 def totp_step(secret: str, code: str, last_step: int, now: float | None = None) -> int | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopguard.db.base import Base, UTCDateTime, utcnow
+from shopguard.db.models import FindingRecord
 
 
 class WebUser(Base):
@@ -100,3 +101,7 @@ class StoredSecret(Base):
     updated_by: Mapped[str] = mapped_column(String(320), default="")
 
     __table_args__ = (UniqueConstraint("name", name="uq_web_secrets_name"),)
+
+
+# The findings list reads severity by severity, newest first: an index range scan per part.
+Index("ix_findings_severity_last_seen", FindingRecord.severity, FindingRecord.last_seen)

@@ -46,11 +46,35 @@ def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200)
 
 
 def _stores(ctx: WebContext, request: Request, principal: Principal) -> list[str]:
-    config = request.app.state.config
-    known = tuple(st.name for st in config.stores) if config is not None else ()
-    with ctx.db() as s:
-        names = queries.all_stores(s, known)
+    """The stores this principal sees (the full list is cached for a few seconds)."""
+    import time
+
+    at, names = ctx.store_cache
+    if time.monotonic() - at > STORE_CACHE_S:
+        config = request.app.state.config
+        known = tuple(st.name for st in config.stores) if config is not None else ()
+        with ctx.db() as s:
+            names = queries.all_stores(s, known)
+        ctx.store_cache = (time.monotonic(), names)
     return [n for n in names if principal.sees_store(n)]
+
+
+STORE_CACHE_S = 5.0
+OVERVIEW_CACHE_S = 5.0
+
+
+def overview_rows(ctx: WebContext, request: Request, me: Principal) -> list[queries.StoreRow]:
+    """The overview for this principal: computed for every store at most every few seconds
+    (the aggregate is the expensive part at agency scale) and filtered to the stores they see."""
+    import time
+
+    at, rows = ctx.overview_cache
+    if time.monotonic() - at > OVERVIEW_CACHE_S:
+        everyone = Principal(user_id=0, email="", role=Role.OWNER)
+        with ctx.db() as s:
+            rows = queries.overview(s, _stores(ctx, request, everyone), scoped=False)
+        ctx.overview_cache = (time.monotonic(), rows)
+    return [r for r in rows if me.sees_store(r.store)]
 
 
 def _safe_next(value: str) -> str:
@@ -159,9 +183,7 @@ def healthz() -> PlainTextResponse:
 @router.get("/")
 def overview_page(request: Request, me: Annotated[Principal, need(Perm.OVERVIEW_READ)]) -> Response:
     ctx = ctx_of(request)
-    stores = _stores(ctx, request, me)
-    with ctx.db() as s:
-        rows = queries.overview(s, stores)
+    rows = overview_rows(ctx, request, me)
     return _render(request, "overview.html", {"rows": rows, "protocols": queries.PROTOCOLS})
 
 
@@ -185,7 +207,7 @@ def findings_page(
     total = 0
     if not errors:
         with ctx.db() as s:
-            rows, total = queries.findings(s, stores, flt)
+            rows, total = queries.findings(s, stores if me.stores else None, flt)
     pages = max(1, -(-total // queries.PAGE_SIZE))
     return _render(
         request,
@@ -251,6 +273,7 @@ def triage_submit(
         )
     triage = TRIAGE_ACTIONS[action]
     set_triage(ctx.db, rec.store, rec.fingerprint, triage, reason, me.email)
+    ctx.invalidate()
     with ctx.db.begin() as s:
         auditlog.record(
             s,

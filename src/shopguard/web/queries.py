@@ -55,26 +55,27 @@ def all_stores(s: Session, known: tuple[str, ...] = ()) -> list[str]:
     return sorted(names)
 
 
-def overview(s: Session, stores: list[str]) -> list[StoreRow]:
-    """One row per store, most at risk first."""
+def overview(s: Session, stores: list[str], scoped: bool = True) -> list[StoreRow]:
+    """One row per store, most at risk first. ``scoped`` False: ``stores`` is every store."""
     rows = {name: StoreRow(name) for name in stores}
     if not rows:
         return []
-    counts = s.execute(
-        select(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity, func.count())
-        .where(_open_untriaged(), FindingRecord.store.in_(list(rows)))
-        .group_by(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity)
-    ).all()
+    cq = select(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity, func.count()).where(
+        _open_untriaged()
+    )
+    if scoped:
+        cq = cq.where(FindingRecord.store.in_(list(rows)))
+    counts = s.execute(cq.group_by(FindingRecord.store, FindingRecord.protocol, FindingRecord.severity)).all()
     gaps: dict[tuple[str, str], bool] = defaultdict(bool)
     for store, proto, sev, n in counts:
+        if store not in rows:
+            continue
         rows[store].counts[sev] = rows[store].counts.get(sev, 0) + n
         if Severity(sev) >= Severity.MEDIUM:
             gaps[(store, proto)] = True
-    newest = (
-        select(func.max(CheckExecution.id))
-        .where(CheckExecution.store.in_(list(rows)))
-        .group_by(CheckExecution.store, CheckExecution.check_id)
-    )
+    newest = select(func.max(CheckExecution.id)).group_by(CheckExecution.store, CheckExecution.check_id)
+    if scoped:
+        newest = newest.where(CheckExecution.store.in_(list(rows)))
     ok: dict[tuple[str, str], int] = defaultdict(int)
     failed: dict[tuple[str, str], int] = defaultdict(int)
     for store, check_id, outcome in s.execute(
@@ -82,6 +83,8 @@ def overview(s: Session, stores: list[str]) -> list[StoreRow]:
             CheckExecution.id.in_(newest)
         )
     ):
+        if store not in rows:
+            continue
         try:
             proto = protocol_of(check_id)
         except ValueError:
@@ -101,11 +104,6 @@ def overview(s: Session, stores: list[str]) -> list[StoreRow]:
             else:
                 row.protocols[proto] = ReadinessStatus.READY
     return sorted(rows.values(), key=lambda r: (-r.risk, r.store))
-
-
-SEVERITY_ORDER = case(
-    {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}, value=FindingRecord.severity, else_=5
-)
 
 
 @dataclass(frozen=True)
@@ -130,9 +128,10 @@ class FindingFilter:
         return errors
 
 
-def findings(s: Session, stores: list[str], flt: FindingFilter) -> tuple[list[FindingRecord], int]:
-    """A page of findings (most severe, most recent first) and the total count."""
-    q = select(FindingRecord).where(FindingRecord.store.in_(stores))
+def _filtered(stores: list[str] | None, flt: FindingFilter) -> Any:
+    q = select(FindingRecord)
+    if stores is not None:
+        q = q.where(FindingRecord.store.in_(stores))
     if flt.store:
         q = q.where(FindingRecord.store == flt.store)
     if flt.protocol:
@@ -145,14 +144,40 @@ def findings(s: Session, stores: list[str], flt: FindingFilter) -> tuple[list[Fi
         q = q.where(FindingRecord.triage != Triage.NONE.value, FindingRecord.status != "resolved")
     elif flt.status == "resolved":
         q = q.where(FindingRecord.status == FindingStatus.RESOLVED.value)
-    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-    page = list(
-        s.scalars(
-            q.order_by(SEVERITY_ORDER, FindingRecord.last_seen.desc(), FindingRecord.id)
-            .limit(PAGE_SIZE)
-            .offset((flt.page - 1) * PAGE_SIZE)
+    return q
+
+
+def findings(s: Session, stores: list[str] | None, flt: FindingFilter) -> tuple[list[FindingRecord], int]:
+    """A page of findings (most severe, then most recently seen first) and the total count.
+
+    ``stores`` None means every store. The page is read severity by severity so that each
+    part is an index range scan on (severity, last_seen) instead of a sort of every match.
+    """
+    q = _filtered(stores, flt)
+    sub = q.with_only_columns(FindingRecord.severity).subquery()
+    per_sev: dict[str, int] = {
+        sev: int(n) for sev, n in s.execute(select(sub.c.severity, func.count()).group_by(sub.c.severity))
+    }
+    total = sum(per_sev.values())
+    skip = (flt.page - 1) * PAGE_SIZE
+    want = PAGE_SIZE
+    page: list[FindingRecord] = []
+    for sev in SEVERITIES:
+        n = per_sev.get(sev, 0)
+        if skip >= n:
+            skip -= n
+            continue
+        part = s.scalars(
+            q.where(FindingRecord.severity == sev)
+            .order_by(FindingRecord.last_seen.desc(), FindingRecord.id.desc())
+            .limit(want)
+            .offset(skip)
         )
-    )
+        page.extend(part)
+        skip = 0
+        want = PAGE_SIZE - len(page)
+        if want <= 0:
+            break
     return page, total
 
 

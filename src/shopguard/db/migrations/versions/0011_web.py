@@ -107,9 +107,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_secrets")),
         sa.UniqueConstraint("name", name="uq_web_secrets_name"),
     )
+    op.create_index("ix_findings_severity_last_seen", "findings", ["severity", "last_seen"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_findings_severity_last_seen", table_name="findings")
     op.drop_table("web_secrets")
     op.drop_table("web_audit_head")
     op.drop_table("web_audit_events")
