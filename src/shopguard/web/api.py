@@ -18,6 +18,7 @@ from shopguard.findings import Triage
 from shopguard.web import auditlog, queries
 from shopguard.web.auth import Require, client_ip, ctx_of
 from shopguard.web.pages import _finding, _stores, overview_rows
+from shopguard.web.params import RowId
 from shopguard.web.permissions import Perm, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -148,7 +149,7 @@ def findings_endpoint(
 
 @router.get("/findings/{finding_id}", response_model=FindingOut)
 def finding_endpoint(
-    request: Request, finding_id: int, me: Annotated[Principal, Depends(Require(Perm.FINDINGS_READ))]
+    request: Request, finding_id: RowId, me: Annotated[Principal, Depends(Require(Perm.FINDINGS_READ))]
 ) -> FindingOut:
     return _out(_finding(ctx_of(request), me, finding_id), full=True)
 
@@ -163,7 +164,7 @@ _TRIAGE = {
 @router.post("/findings/{finding_id}/triage", response_model=FindingOut)
 def triage_endpoint(
     request: Request,
-    finding_id: int,
+    finding_id: RowId,
     body: TriageIn,
     me: Annotated[Principal, Depends(Require(Perm.FINDINGS_TRIAGE))],
 ) -> FindingOut:

@@ -27,6 +27,7 @@ from shopguard.web.auth import (
     new_api_token,
 )
 from shopguard.web.models import ApiToken, StoredSecret, WebUser
+from shopguard.web.params import RowId
 from shopguard.web.permissions import ROLE_PERMS, Perm, Principal, Role, allowed, may_assign
 from shopguard.web.templating import templates
 
@@ -226,7 +227,7 @@ def findings_page(
     )
 
 
-def _finding(ctx: WebContext, me: Principal, finding_id: int) -> FindingRecord:
+def _finding(ctx: WebContext, me: Principal, finding_id: RowId) -> FindingRecord:
     with ctx.db() as s:
         rec = s.get(FindingRecord, finding_id)
     if rec is None or not me.sees_store(rec.store):
@@ -236,7 +237,7 @@ def _finding(ctx: WebContext, me: Principal, finding_id: int) -> FindingRecord:
 
 @router.get("/findings/{finding_id}")
 def finding_page(
-    request: Request, finding_id: int, me: Annotated[Principal, need(Perm.FINDINGS_READ)]
+    request: Request, finding_id: RowId, me: Annotated[Principal, need(Perm.FINDINGS_READ)]
 ) -> Response:
     rec = _finding(ctx_of(request), me, finding_id)
     return _render(request, "finding.html", {"f": rec, "errors": {}, "form": {}})
@@ -252,7 +253,7 @@ TRIAGE_ACTIONS = {
 @router.post("/findings/{finding_id}/triage")
 def triage_submit(
     request: Request,
-    finding_id: int,
+    finding_id: RowId,
     me: Annotated[Principal, need(Perm.FINDINGS_TRIAGE)],
     action: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -295,7 +296,7 @@ def runs_page(request: Request, me: Annotated[Principal, need(Perm.SCANS_READ)])
     return _render(request, "runs.html", {"rows": rows})
 
 
-def _run_for(ctx: WebContext, me: Principal, run_id: int) -> Any:
+def _run_for(ctx: WebContext, me: Principal, run_id: RowId) -> Any:
     try:
         run = load_run(ctx.db, run_id)
     except NotFound:
@@ -312,7 +313,7 @@ def _run_for(ctx: WebContext, me: Principal, run_id: int) -> Any:
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: int, me: Annotated[Principal, need(Perm.SCANS_READ)]) -> Response:
+def run_page(request: Request, run_id: RowId, me: Annotated[Principal, need(Perm.SCANS_READ)]) -> Response:
     from shopguard.readiness import litmus
 
     run = _run_for(ctx_of(request), me, run_id)
@@ -325,7 +326,7 @@ REPORT_TYPES = {"json": "application/json", "sarif": "application/sarif+json", "
 
 @router.get("/runs/{run_id}/report.{fmt}")
 def run_report(
-    request: Request, run_id: int, fmt: str, me: Annotated[Principal, need(Perm.EXPORTS_READ)]
+    request: Request, run_id: RowId, fmt: str, me: Annotated[Principal, need(Perm.EXPORTS_READ)]
 ) -> Response:
     from shopguard.reports import render
 
@@ -459,7 +460,7 @@ def users_create(
 
 @router.post("/settings/users/{user_id}/deactivate")
 def users_deactivate(
-    request: Request, user_id: int, me: Annotated[Principal, need(Perm.USERS_MANAGE)]
+    request: Request, user_id: RowId, me: Annotated[Principal, need(Perm.USERS_MANAGE)]
 ) -> Response:
     from sqlalchemy import delete
 
@@ -602,7 +603,7 @@ def token_create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def token_revoke(
-    request: Request, token_id: int, me: Annotated[Principal, need(Perm.TOKENS_OWN)]
+    request: Request, token_id: RowId, me: Annotated[Principal, need(Perm.TOKENS_OWN)]
 ) -> Response:
     ctx = ctx_of(request)
     with ctx.db.begin() as s:
