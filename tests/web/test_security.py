@@ -327,3 +327,17 @@ def test_key_file_created_owner_only_and_loose_permissions_refused(tmp_path: Pat
     path.chmod(0o644)
     with pytest.raises(VaultError, match="chmod 600"):
         load_key(path)
+
+
+def test_concurrent_logins_on_sqlite_keep_one_unbroken_chain(env: Env) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> int:
+        return int(login(env.client(), ANALYST, PASSWORD if i % 2 else "wrong-password-xx").status_code)
+
+    with ThreadPoolExecutor(8) as ex:
+        codes = list(ex.map(one, range(16)))
+    assert all(c in (303, 400) for c in codes), codes
+    with env.db() as s:
+        rep = auditlog.verify(s)
+    assert rep.ok and rep.entries == 16

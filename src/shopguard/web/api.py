@@ -173,9 +173,10 @@ def triage_endpoint(
     triage = _TRIAGE[body.action]
     if triage is not Triage.NONE and not body.reason.strip():
         raise HTTPException(422, "reason: required to accept a risk or mark a false positive")
-    set_triage(ctx.db, rec.store, rec.fingerprint, triage, body.reason, me.email)
+    with ctx.lock:
+        set_triage(ctx.db, rec.store, rec.fingerprint, triage, body.reason, me.email)
     ctx.invalidate()
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         auditlog.record(
             s,
             me.email,

@@ -8,7 +8,9 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,6 +103,15 @@ class WebContext:
     overview_cache: tuple[float, list[Any]] = (float("-inf"), [])
     """Every store's overview row, recomputed at most every few seconds and after a triage."""
 
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Serialises the dashboard's writes in this process. SQLite refuses a transaction that
+    read before another one wrote ("database is locked"); one writer at a time avoids that."""
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.lock, self.db.begin() as s:
+            yield s
+
     def invalidate(self) -> None:
         self.overview_cache = (float("-inf"), [])
 
@@ -128,7 +139,7 @@ def login(ctx: WebContext, email: str, password: str, totp_code: str, ip: str) -
     # A refusal is raised only after the transaction commits: failure counters and the
     # audit entry must be stored, not rolled back with the refused login.
     refusal: LoginRefused | None = None
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         user = s.scalar(select(WebUser).where(WebUser.email == email))
         ok = verify_password(user.password_hash if user else None, password)
         if user is None or not user.active:
@@ -175,7 +186,7 @@ def login(ctx: WebContext, email: str, password: str, totp_code: str, ip: str) -
 
 
 def logout(ctx: WebContext, principal: Principal, ip: str) -> None:
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         if principal.session_id is not None:
             s.execute(delete(WebSession).where(WebSession.id == principal.session_id))
         auditlog.record(s, principal.email, "logout", principal.email, ip)
@@ -193,7 +204,7 @@ def _principal(user: WebUser, **kw: object) -> Principal:
 
 def session_principal(ctx: WebContext, token: str) -> Principal | None:
     now = utcnow()
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         sess = s.scalar(select(WebSession).where(WebSession.token_hash == sha256(token)))
         if sess is None:
             return None
@@ -235,7 +246,7 @@ def token_principal(ctx: WebContext, value: str) -> Principal | None:
         return None
     prefix, _, secret = value[len(TOKEN_PREFIX) :].partition("_")
     now = utcnow()
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         tok = s.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
         if tok is None or tok.revoked or not hmac.compare_digest(tok.token_hash, sha256(secret)):
             return None

@@ -273,9 +273,10 @@ def triage_submit(
             400,
         )
     triage = TRIAGE_ACTIONS[action]
-    set_triage(ctx.db, rec.store, rec.fingerprint, triage, reason, me.email)
+    with ctx.lock:
+        set_triage(ctx.db, rec.store, rec.fingerprint, triage, reason, me.email)
     ctx.invalidate()
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         auditlog.record(
             s,
             me.email,
@@ -333,7 +334,7 @@ def run_report(
     if fmt not in REPORT_TYPES:
         raise HTTPException(404, "formats: json, sarif, html")
     run = _run_for(ctx_of(request), me, run_id)
-    with ctx_of(request).db.begin() as s:
+    with ctx_of(request).write() as s:
         auditlog.record(s, me.email, "report.export", f"run {run_id}", client_ip(request), {"format": fmt})
     return Response(
         render(run, fmt),
@@ -384,8 +385,9 @@ def acknowledge_policy(
             {"pending": mine, "done": "", "error_slug": slug, "error": "tick the box to confirm you read it"},
             400,
         )
-    ack = acknowledge(ctx.db, me.email, slug, method="web")
-    with ctx.db.begin() as s:
+    with ctx.lock:
+        ack = acknowledge(ctx.db, me.email, slug, method="web")
+    with ctx.write() as s:
         auditlog.record(
             s, me.email, "policy.acknowledge", slug, client_ip(request), {"text_hash": ack.text_hash}
         )
@@ -443,7 +445,7 @@ def users_create(
         if not may_assign(me.role, Role(role)):
             raise UserError("role", "you cannot give a role above your own")
         store_list = [x.strip() for x in stores.split(",") if x.strip()]
-        with ctx_of(request).db.begin() as s:
+        with ctx_of(request).write() as s:
             user = create_user(s, email, name, Role(role), password, store_list)
             auditlog.record(
                 s,
@@ -466,7 +468,7 @@ def users_deactivate(
 
     from shopguard.web.models import WebSession
 
-    with ctx_of(request).db.begin() as s:
+    with ctx_of(request).write() as s:
         user = s.get(WebUser, user_id)
         if user is None:
             raise HTTPException(404, "no such user")
@@ -505,7 +507,7 @@ def secrets_save(
     if not value:
         return _secrets_page(request, {"value": "enter the secret"}, {"name": name}, 400)
     ctx = ctx_of(request)
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         ctx.vault.put(s, name, value, me.email)
         auditlog.record(s, me.email, "secret.set", name, client_ip(request))
     return RedirectResponse("/settings/secrets", status_code=303)
@@ -532,7 +534,7 @@ def account_page(request: Request, me: Annotated[Principal, need(Perm.ACCOUNT_OW
 def totp_start(request: Request, me: Annotated[Principal, need(Perm.ACCOUNT_OWN)]) -> Response:
     ctx = ctx_of(request)
     secret = pyotp.random_base32()
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         user = s.get(WebUser, me.user_id)
         assert user is not None
         if user.totp_enabled:
@@ -551,7 +553,7 @@ def totp_confirm(
     from shopguard.web.auth import totp_step
 
     ctx = ctx_of(request)
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         user = s.get(WebUser, me.user_id)
         assert user is not None
         if not user.totp_secret or user.totp_enabled:
@@ -589,7 +591,7 @@ def token_create(
     if errors:
         return _account(request, me, {"errors": errors}, 400)
     ctx = ctx_of(request)
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         user = s.get(WebUser, me.user_id)
         assert user is not None
         value, tok = new_api_token(
@@ -606,7 +608,7 @@ def token_revoke(
     request: Request, token_id: RowId, me: Annotated[Principal, need(Perm.TOKENS_OWN)]
 ) -> Response:
     ctx = ctx_of(request)
-    with ctx.db.begin() as s:
+    with ctx.write() as s:
         tok = s.get(ApiToken, token_id)
         if tok is None or tok.user_id != me.user_id:
             raise HTTPException(404, "no such token")
