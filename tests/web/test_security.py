@@ -341,3 +341,20 @@ def test_concurrent_logins_on_sqlite_keep_one_unbroken_chain(env: Env) -> None:
     with env.db() as s:
         rep = auditlog.verify(s)
     assert rep.ok and rep.entries == 16
+
+
+def test_totp_required_for_admins_sends_them_to_set_it_up(sqlite_url: str) -> None:
+    env = build_env(sqlite_url, WebSettings(require_totp_for_admins=True))
+    admin, csrf = env.session_client(ROLE_EMAIL[Role.ADMIN])
+    r = admin.get("/findings")
+    assert r.status_code == 303 and r.headers["location"] == "/account?totp=required"
+    assert "must use two-factor" in admin.get("/account?totp=required").text
+    assert admin.get("/api/v1/findings").status_code == 403
+    analyst, _ = env.session_client(ANALYST)
+    assert analyst.get("/findings").status_code == 200  # the rule is for owners and admins
+    page = admin.post("/account/totp/start", data={"csrf_token": csrf})
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text)
+    assert secret is not None
+    code = pyotp.TOTP(secret.group(1)).now()
+    assert admin.post("/account/totp/confirm", data={"code": code, "csrf_token": csrf}).status_code == 303
+    assert admin.get("/findings").status_code == 200

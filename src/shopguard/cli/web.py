@@ -33,6 +33,9 @@ def serve_command(
         "auto", "--cookie-secure", help="auto (Secure when served over HTTPS), always or never."
     ),
     proxy: bool = typer.Option(False, "--behind-proxy", help="Trust X-Forwarded-* from a proxy on loopback."),
+    totp_admins: bool = typer.Option(
+        False, "--require-totp-for-admins", help="Owners and admins must set up two-factor sign-in first."
+    ),
 ) -> None:
     """Start the web dashboard."""
     import uvicorn
@@ -52,7 +55,7 @@ def serve_command(
     try:
         app = create_app(
             sessions,
-            WebSettings(cookie_secure=cookie_secure),  # type: ignore[arg-type]
+            WebSettings(cookie_secure=cookie_secure, require_totp_for_admins=totp_admins),  # type: ignore[arg-type]
             cfg if isinstance(cfg, Config) else None,
         )
     except VaultError as exc:

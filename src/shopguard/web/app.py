@@ -13,7 +13,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from shopguard import __version__
 from shopguard.config import Config
-from shopguard.web.auth import CsrfError, Forbidden, NotAuthenticated, RateLimiter, WebContext
+from shopguard.web.auth import CsrfError, Forbidden, NotAuthenticated, RateLimiter, TotpRequired, WebContext
 from shopguard.web.settings import WebSettings
 from shopguard.web.templating import templates
 from shopguard.web.vault import Vault, load_key
@@ -94,6 +94,12 @@ def create_app(
         return templates.TemplateResponse(
             request, "error.html", {"title": "Not allowed", "message": str(exc) or ""}, status_code=403
         )
+
+    @app.exception_handler(TotpRequired)
+    async def _totp(request: Request, exc: TotpRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "set up two-factor sign-in first (Your account)"}, status_code=403)
+        return RedirectResponse("/account?totp=required", status_code=303)
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:

@@ -64,6 +64,10 @@ class CsrfError(Exception):
     pass
 
 
+class TotpRequired(Exception):
+    """Owners and admins must enrol two-factor sign-in before anything else (when required)."""
+
+
 class LoginRefused(Exception):
     """Wrong credentials, lockout or rate limit: ``message`` is safe to show."""
 
@@ -314,7 +318,7 @@ class Require:
             from starlette.concurrency import run_in_threadpool as rt
 
             if not await rt(_totp_enabled, ctx_of(request), principal.user_id):
-                raise Forbidden("enrol TOTP first")
+                raise TotpRequired()
         return principal
 
 

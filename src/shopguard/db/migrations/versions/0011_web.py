@@ -68,7 +68,10 @@ def upgrade() -> None:
         sa.Column("last_used_at", _DT, nullable=True),
         sa.Column("revoked", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["web_users.id"], name=op.f("fk_web_api_tokens_user_id_web_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["web_users.id"],
+            name=op.f("fk_web_api_tokens_user_id_web_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_api_tokens")),
         sa.UniqueConstraint("prefix", name=op.f("uq_web_api_tokens_prefix")),
