@@ -358,3 +358,22 @@ def test_totp_required_for_admins_sends_them_to_set_it_up(sqlite_url: str) -> No
     code = pyotp.TOTP(secret.group(1)).now()
     assert admin.post("/account/totp/confirm", data={"code": code, "csrf_token": csrf}).status_code == 303
     assert admin.get("/findings").status_code == 200
+
+
+def test_password_change_needs_the_current_one_and_ends_other_sessions(env: Env) -> None:
+    other, _ = env.session_client(ANALYST)
+    client, csrf = env.session_client(ANALYST)
+    r = client.post(
+        "/account/password", data={"current": "nope", "new": "A-new-long-pass-42", "csrf_token": csrf}
+    )
+    assert r.status_code == 400 and "not your current password" in r.text
+    r = client.post("/account/password", data={"current": PASSWORD, "new": "short", "csrf_token": csrf})
+    assert r.status_code == 400
+    r = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "A-new-long-pass-42", "csrf_token": csrf}
+    )
+    assert r.status_code == 303
+    assert other.get("/findings").status_code == 303  # the other session ended
+    assert client.get("/findings").status_code == 200  # this one goes on
+    assert login(env.client(), ANALYST).status_code == 400
+    assert login(env.client(), ANALYST, "A-new-long-pass-42").status_code == 303

@@ -530,6 +530,40 @@ def account_page(request: Request, me: Annotated[Principal, need(Perm.ACCOUNT_OW
     return _account(request, me, {})
 
 
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    me: Annotated[Principal, need(Perm.ACCOUNT_OWN)],
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change one's own password; every other session of the user ends."""
+    from sqlalchemy import delete
+
+    from shopguard.web.models import WebSession
+    from shopguard.web.passwords import WeakPassword, check_strength, hash_password, verify_password
+
+    ctx = ctx_of(request)
+    with ctx.write() as s:
+        user = s.get(WebUser, me.user_id)
+        assert user is not None
+        error = ""
+        if not verify_password(user.password_hash, current):
+            error = "that is not your current password"
+        else:
+            try:
+                check_strength(new, user.email)
+            except WeakPassword as exc:
+                error = str(exc).removeprefix("password: ")
+        if not error:
+            user.password_hash = hash_password(new)
+            s.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.id != me.session_id))
+            auditlog.record(s, me.email, "password.change", me.email, client_ip(request))
+    if error:
+        return _account(request, me, {"errors": {"password": error}}, 400)
+    return RedirectResponse("/account?password=changed", status_code=303)
+
+
 @router.post("/account/totp/start")
 def totp_start(request: Request, me: Annotated[Principal, need(Perm.ACCOUNT_OWN)]) -> Response:
     ctx = ctx_of(request)
