@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--monitors", type=int, default=2000)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     name = f"sg_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN, autocommit=True) as c:
@@ -145,7 +146,10 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env = {**os.environ, "SHOPGUARD_DB": url, "SHOPGUARD_HOME": f"/tmp/{name}"}
-        proc = subprocess.Popen([sys.executable, "-m", "shopguard", "serve", "--port", str(port)], env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shopguard", "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:

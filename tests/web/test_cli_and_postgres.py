@@ -65,3 +65,9 @@ def test_login_audit_and_overview_on_postgresql(postgres_url: str) -> None:
         assert rows[0]["protocols"]["pci"] == "gaps" and rows[1]["protocols"]["pci"] == "ready"
     finally:
         env.db.kw["bind"].dispose()
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sg.db'}"
+    r = _sg(tmp_path, "serve", "--workers", "2", "--port", "1", "--db", url)
+    assert r.returncode == 2 and "needs PostgreSQL" in r.stderr

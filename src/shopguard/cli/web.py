@@ -36,6 +36,9 @@ def serve_command(
     totp_admins: bool = typer.Option(
         False, "--require-totp-for-admins", help="Owners and admins must set up two-factor sign-in first."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (more than one needs PostgreSQL)."
+    ),
 ) -> None:
     """Start the web dashboard."""
     import uvicorn
@@ -63,6 +66,25 @@ def serve_command(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: listening on {host}; put it behind HTTPS (--cookie-secure always)", err=True)
     typer.echo(f"ShopGuard dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+    if workers > 1:
+        import os
+
+        from shopguard.cli.common import database_url
+        from shopguard.web import factory
+
+        url = database_url(db, cfg if isinstance(cfg, Config) else None)
+        if not url.startswith("postgresql"):
+            fail("--workers above 1 needs PostgreSQL (SQLite allows one writer process)")
+        os.environ[factory.ENV_DB] = url
+        if cfg is not None and config is not None:
+            os.environ[factory.ENV_CONFIG] = str(config)
+        os.environ[factory.ENV_COOKIE] = cookie_secure
+        os.environ[factory.ENV_TOTP] = "1" if totp_admins else "0"
+        uvicorn.run(
+            "shopguard.web.factory:from_env", factory=True, workers=workers, host=host, port=port,
+            log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1", server_header=False,
+        )  # fmt: skip
+        return
     uvicorn.run(
         app,
         host=host,
