@@ -76,8 +76,10 @@ def serve_command(
         if not url.startswith("postgresql"):
             fail("--workers above 1 needs PostgreSQL (SQLite allows one writer process)")
         os.environ[factory.ENV_DB] = url
-        if cfg is not None and config is not None:
-            os.environ[factory.ENV_CONFIG] = str(config)
+        if cfg is not None:
+            from shopguard.config import find_config
+
+            os.environ[factory.ENV_CONFIG] = str(find_config(config))
         os.environ[factory.ENV_COOKIE] = cookie_secure
         os.environ[factory.ENV_TOTP] = "1" if totp_admins else "0"
         uvicorn.run(
