@@ -207,7 +207,11 @@ def test_expired_session_goes_to_login_keeping_the_place(env: Env) -> None:
     assert 'name="next" value="/findings?store=alpha"' in page.text
 
 
-def test_open_redirect_refused(env: Env) -> None:
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "https://evil.example/", "/\\evil.example/", "/\tevil", "javascript:alert(1)"],
+)
+def test_open_redirect_refused(env: Env, target: str) -> None:
     c = env.client()
     page = c.get("/login")
     r = c.post(
@@ -216,7 +220,7 @@ def test_open_redirect_refused(env: Env) -> None:
             "email": OWNER,
             "password": PASSWORD,
             "csrf_token": csrf_of(page.text),
-            "next": "//evil.example/",
+            "next": target,
         },
     )
     assert r.status_code == 303 and r.headers["location"] == "/"

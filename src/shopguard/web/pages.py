@@ -80,7 +80,10 @@ def overview_rows(ctx: WebContext, request: Request, me: Principal) -> list[quer
 
 def _safe_next(value: str) -> str:
     parts = urlsplit(value)
+    # Browsers read "/\\host" like "//host": refuse backslashes and control characters too.
     if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    if "\\" in value or any(ord(ch) < 32 for ch in value):
         return "/"
     return value
 
