@@ -85,3 +85,12 @@ def test_openapi_lists_the_api(env: Env) -> None:
         spec["paths"]
     )
     assert not any(p.startswith("/findings") for p in spec["paths"])  # pages are not in the API spec
+
+
+def test_not_found_is_a_page_for_people_and_json_for_the_api(env: Env) -> None:
+    client, _ = env.session_client(ANALYST)
+    page = client.get("/findings/999999")
+    assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
+    api = client.get("/api/v1/findings/999999")
+    assert api.status_code == 404 and api.json() == {"detail": "no such finding"}
+    assert client.get("/no-such-page").status_code == 404

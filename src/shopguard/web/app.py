@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from shopguard import __version__
@@ -93,6 +94,18 @@ def create_app(
             return JSONResponse({"detail": "not allowed for your role"}, status_code=403)
         return templates.TemplateResponse(
             request, "error.html", {"title": "Not allowed", "message": str(exc) or ""}, status_code=403
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        titles = {404: "Not found", 405: "Not allowed here", 400: "That did not work"}
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": titles.get(exc.status_code, "Error"), "message": str(exc.detail)},
+            status_code=exc.status_code,
         )
 
     @app.exception_handler(TotpRequired)
