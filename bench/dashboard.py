@@ -1,0 +1,186 @@
+"""Dashboard latency at agency scale on PostgreSQL.
+
+Seeds a throwaway database (200 stores, 100,000 findings, check executions for every store
+plus 2,000 monitors' worth of ``monitoring.*`` executions), starts ``shopguard serve`` in a
+second process on loopback, and drives the overview, the findings list and the findings API
+with 20 concurrent users (an asyncio + httpx load generator). Prints p50/p95/p99 per page.
+
+    .venv/bin/python bench/dashboard.py [--seconds 15] [--users 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+
+from shopguard.db import open_database
+from shopguard.findings import fingerprint
+from shopguard.web.auth import sha256
+from shopguard.web.models import WebSession
+from shopguard.web.permissions import Role
+from shopguard.web.users import create_user
+
+ADMIN = os.environ.get("SHOPGUARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PROTOS = ["insurance", "maintenance", "hosting", "scanning", "pci", "policies", "response"]
+SEVS = ["critical", "high", "medium", "low", "info"]
+
+
+def seed(url: str, stores: int, findings: int, monitors: int) -> None:
+    db = open_database(url)
+    db.kw["bind"].dispose()
+    conn = psycopg.connect(url.replace("postgresql://", "postgresql://", 1))
+    now = datetime.now(UTC)
+    names = [f"store-{i:03d}" for i in range(stores)]
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO runs (kind, selector, stores, status, started_at, finished_at, tool_version, pid, hostname)"  # noqa: E501
+            " VALUES ('audit', 'all', '', 'finished', %s, %s, 'bench', 0, 'bench') RETURNING id",
+            (now, now),
+        )
+        row = cur.fetchone()
+        assert row is not None
+        run_id = row[0]
+        with cur.copy(
+            "COPY check_executions (run_id, store, check_id, outcome, message, duration_s, finished_at) FROM STDIN"  # noqa: E501
+        ) as cp:
+            for name in names:
+                for p in PROTOS:
+                    for k in range(5):
+                        outcome = "error" if random.random() < 0.02 else "ok"
+                        cp.write_row((run_id, name, f"{p}.bench{k}", outcome, "", 0.1, now))
+            for m in range(monitors):
+                for _ in range(10):  # ten recent probe results per monitor
+                    cp.write_row((run_id, names[m % stores], f"monitoring.uptime.m{m}", "ok", "", 0.05, now))
+        with cur.copy(
+            "COPY findings (store, fingerprint, check_id, source_check, protocol, severity, title, detail, location,"  # noqa: E501
+            " key, evidence, remediation, refs, status, first_seen, last_seen, first_run_id, last_run_id, triage,"  # noqa: E501
+            " triage_reason, triage_by) FROM STDIN"
+        ) as cp:
+            for i in range(findings):
+                name = names[i % stores]
+                p = PROTOS[i % len(PROTOS)]
+                check = f"{p}.bench{i % 5}"
+                loc = f"https://{name}.example/path/{i}"
+                status = random.choices(["open", "new", "resolved"], [6, 1, 3])[0]
+                triage = "accepted_risk" if random.random() < 0.05 else "none"
+                seen = now - timedelta(minutes=i % 10000)
+                cp.write_row(
+                    (name, fingerprint(check, loc), check, check, p, random.choice(SEVS),
+                     f"Bench finding {i}", "detail", loc, "", "{}", "Fix it.", "{}", status, seen, seen,
+                     run_id, run_id, triage, "bench" if triage != "none" else "", "")
+                )  # fmt: skip
+        cur.execute("ANALYZE")
+    conn.close()
+
+
+def session_cookie(url: str) -> str:
+    db = open_database(url)
+    token = secrets.token_urlsafe(32)
+    with db.begin() as s:
+        u = create_user(s, "bench@shop.example", "Bench", Role.ANALYST, "load-test-password-1234")
+        s.add(WebSession(token_hash=sha256(token), user_id=u.id, csrf_token="x", ip="bench"))
+    db.kw["bind"].dispose()
+    return token
+
+
+async def drive(
+    base: str, cookie: str, paths: list[str], users: int, seconds: float
+) -> dict[str, list[float]]:
+    lat: dict[str, list[float]] = {p: [] for p in paths}
+    stop = time.monotonic() + seconds
+    errors = 0
+
+    async def user(i: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, cookies={"sg_session": cookie}, timeout=30) as c:
+            k = i
+            while time.monotonic() < stop:
+                p = paths[k % len(paths)]
+                k += 1
+                t0 = time.perf_counter()
+                r = await c.get(p)
+                lat[p].append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 200:
+                    errors += 1
+
+    await asyncio.gather(*(user(i) for i in range(users)))
+    if errors:
+        print(f"  non-200 responses: {errors}")
+    return lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stores", type=int, default=200)
+    ap.add_argument("--findings", type=int, default=100_000)
+    ap.add_argument("--monitors", type=int, default=2000)
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args()
+    name = f"sg_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    proc = None
+    try:
+        t0 = time.perf_counter()
+        seed(url, args.stores, args.findings, args.monitors)
+        print(f"seeded {args.stores} stores, {args.findings} findings, {args.monitors} monitors "
+              f"in {time.perf_counter() - t0:.1f}s")  # fmt: skip
+        cookie = session_cookie(url)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "SHOPGUARD_DB": url, "SHOPGUARD_HOME": f"/tmp/{name}"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shopguard", "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        paths = [
+            "/",
+            "/findings",
+            "/findings?severity=critical&page=3",
+            "/api/v1/findings",
+            "/api/v1/overview",
+        ]
+        asyncio.run(drive(base, cookie, paths, 2, 2))  # warm-up
+        lat = asyncio.run(drive(base, cookie, paths, args.users, args.seconds))
+        total = sum(len(v) for v in lat.values())
+        print(
+            f"{args.users} concurrent users for {args.seconds:.0f}s: {total} requests, {total / args.seconds:.1f} req/s"  # noqa: E501
+        )
+        print(f"{'page':45} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        for p, v in lat.items():
+            q = statistics.quantiles(v, n=100)
+            print(f"{p:45} {len(v):6d} {q[49]:8.1f} {q[94]:8.1f} {q[98]:8.1f}")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+        with psycopg.connect(ADMIN, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""``shopguard serve`` (the dashboard) and ``shopguard users`` (dashboard accounts)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import typer
+
+from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, open_db
+
+users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
+
+
+def _config_if_any(config_path: Path | None) -> object | None:
+    from shopguard.config import ConfigError, find_config, load_config
+
+    try:
+        return load_config(find_config(config_path))
+    except ConfigError:
+        if config_path is not None:
+            raise
+        return None
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8470, "--port", min=1, max=65535),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+    cookie_secure: str = typer.Option(
+        "auto", "--cookie-secure", help="auto (Secure when served over HTTPS), always or never."
+    ),
+    proxy: bool = typer.Option(False, "--behind-proxy", help="Trust X-Forwarded-* from a proxy on loopback."),
+    totp_admins: bool = typer.Option(
+        False, "--require-totp-for-admins", help="Owners and admins must set up two-factor sign-in first."
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (more than one needs PostgreSQL)."
+    ),
+) -> None:
+    """Start the web dashboard."""
+    import uvicorn
+
+    from shopguard.config import Config, ConfigError
+    from shopguard.web import create_app
+    from shopguard.web.settings import WebSettings
+    from shopguard.web.vault import VaultError
+
+    if cookie_secure not in ("auto", "always", "never"):
+        fail("--cookie-secure: expected auto, always or never")
+    try:
+        cfg = _config_if_any(config)
+    except ConfigError as exc:
+        fail(str(exc))
+    sessions = open_db(db, cfg if isinstance(cfg, Config) else None)
+    try:
+        app = create_app(
+            sessions,
+            WebSettings(cookie_secure=cookie_secure, require_totp_for_admins=totp_admins),  # type: ignore[arg-type]
+            cfg if isinstance(cfg, Config) else None,
+        )
+    except VaultError as exc:
+        fail(str(exc), ExitCode.RUN_FAILED)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}; put it behind HTTPS (--cookie-secure always)", err=True)
+    typer.echo(f"ShopGuard dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+    if workers > 1:
+        import os
+
+        from shopguard.cli.common import database_url
+        from shopguard.web import factory
+
+        url = database_url(db, cfg if isinstance(cfg, Config) else None)
+        if not url.startswith("postgresql"):
+            fail("--workers above 1 needs PostgreSQL (SQLite allows one writer process)")
+        os.environ[factory.ENV_DB] = url
+        if cfg is not None:
+            from shopguard.config import find_config
+
+            os.environ[factory.ENV_CONFIG] = str(find_config(config))
+        os.environ[factory.ENV_COOKIE] = cookie_secure
+        os.environ[factory.ENV_TOTP] = "1" if totp_admins else "0"
+        uvicorn.run(
+            "shopguard.web.factory:from_env", factory=True, workers=workers, host=host, port=port,
+            log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1", server_header=False,
+        )  # fmt: skip
+        return
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=proxy,
+        forwarded_allow_ips="127.0.0.1",
+        server_header=False,
+    )
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: str = typer.Argument(..., help="The administrator's email (their login)."),
+    name: str = typer.Option("", "--name"),
+    owner: bool = typer.Option(True, "--owner/--admin", help="Create an owner (default) or an admin."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    config: Path | None = CONFIG_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Create the first (or another) administrator. There is never a default password."""
+    from shopguard.config import Config
+    from shopguard.web import auditlog
+    from shopguard.web.permissions import Role
+    from shopguard.web.users import UserError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Again: ") != password:
+            fail("the passwords differ")
+    try:
+        cfg = _config_if_any(config)
+    except Exception as exc:
+        fail(str(exc))
+    sessions = open_db(db, cfg if isinstance(cfg, Config) else None)
+    role = Role.OWNER if owner else Role.ADMIN
+    try:
+        with sessions.begin() as s:
+            user = create_user(s, email, name, role, password)
+            auditlog.record(s, "cli", "user.create", user.email, "", {"role": role.value})
+    except UserError as exc:
+        fail(str(exc))
+    typer.echo(f"created {role.value} {user.email}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+    app.add_typer(users_app, name="users")

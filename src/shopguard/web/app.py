@@ -1,0 +1,132 @@
+"""The FastAPI application: security headers, error handling, routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from shopguard import __version__
+from shopguard.config import Config
+from shopguard.web.auth import CsrfError, Forbidden, NotAuthenticated, RateLimiter, TotpRequired, WebContext
+from shopguard.web.settings import WebSettings
+from shopguard.web.templating import templates
+from shopguard.web.vault import Vault, load_key
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+# Swagger UI needs its CDN assets and inline script, so the interactive docs page is not served;
+# the machine-readable spec is at /api/v1/openapi.json.
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        h = response.headers
+        h["Content-Security-Policy"] = CSP
+        h["X-Content-Type-Options"] = "nosniff"
+        h["X-Frame-Options"] = "DENY"
+        h["Referrer-Policy"] = "no-referrer"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if not request.url.path.startswith("/static/"):
+            h["Cache-Control"] = "no-store"
+        if request.url.scheme == "https":
+            h["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    db: sessionmaker[Session],
+    settings: WebSettings | None = None,
+    config: Config | None = None,
+    key: bytes | None = None,
+) -> FastAPI:
+    settings = settings or WebSettings()
+    app = FastAPI(
+        title="ShopGuard API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.web = WebContext(
+        db=db,
+        vault=Vault(key or load_key()),
+        settings=settings,
+        limiter=RateLimiter(settings.ip_attempts_per_window, settings.ip_window_seconds),
+    )
+    app.state.config = config
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(NotAuthenticated)
+    async def _anon(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "authentication required"}, status_code=401)
+        place = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            # After a form post on an expired session, come back to the page the form was on.
+            ref = urlsplit(request.headers.get("referer", ""))
+            same = ref.netloc == request.url.netloc and ref.path.startswith("/")
+            place = (ref.path + (f"?{ref.query}" if ref.query else "")) if same else "/"
+        target = f"/login?next={quote(place, safe='')}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "not allowed for your role"}, status_code=403)
+        return templates.TemplateResponse(
+            request, "error.html", {"title": "Not allowed", "message": str(exc) or ""}, status_code=403
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        titles = {404: "Not found", 405: "Not allowed here", 400: "That did not work"}
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": titles.get(exc.status_code, "Error"), "message": str(exc.detail)},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(TotpRequired)
+    async def _totp(request: Request, exc: TotpRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "set up two-factor sign-in first (Your account)"}, status_code=403)
+        return RedirectResponse("/account?totp=required", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "CSRF token missing or wrong"}, status_code=403)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": "Form expired", "message": "Reload the page and try again."},
+            status_code=403,
+        )
+
+    from shopguard.web import api, pages
+
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,84 @@
+"""Who may do what: the ONE role table and the ONE check every route uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    EMPLOYEE = "employee"
+    AUDITOR = "auditor"
+
+
+class Perm(StrEnum):
+    OVERVIEW_READ = "overview.read"
+    FINDINGS_READ = "findings.read"
+    FINDINGS_TRIAGE = "findings.triage"
+    SCANS_READ = "scans.read"
+    EXPORTS_READ = "exports.read"
+    POLICIES_OWN = "policies.own"
+    """Read and acknowledge one's own policies (everyone with a login)."""
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+    SECRETS_MANAGE = "secrets.manage"
+    TOKENS_OWN = "tokens.own"
+    ACCOUNT_OWN = "account.own"
+
+
+_READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ}
+_SELF = {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.OWNER: frozenset(Perm),
+    Role.ADMIN: frozenset(Perm),
+    Role.ANALYST: frozenset(_READ | _SELF | {Perm.FINDINGS_TRIAGE, Perm.EXPORTS_READ, Perm.TOKENS_OWN}),
+    Role.AUDITOR: frozenset(_READ | _SELF | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}),
+    Role.EMPLOYEE: frozenset(_SELF),
+}
+"""The role table. Tests walk every route against it."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user, or an API token acting for one (with its scopes)."""
+
+    user_id: int
+    email: str
+    role: Role
+    stores: tuple[str, ...] = ()
+    """Empty: every store."""
+    scopes: frozenset[Perm] | None = None
+    """None for a browser session; the token's scopes for an API token."""
+    session_id: int | None = None
+    csrf_token: str = ""
+
+    def sees_store(self, store: str) -> bool:
+        return not self.stores or store in self.stores
+
+
+def allowed(principal: Principal | None, perm: Perm, store: str | None = None) -> bool:
+    """The permission check. Every route and every API call goes through here."""
+    if principal is None:
+        return False
+    if perm not in ROLE_PERMS[principal.role]:
+        return False
+    if principal.scopes is not None and perm not in principal.scopes:
+        return False
+    return store is None or principal.sees_store(store)
+
+
+def visible_stores(principal: Principal, stores: Iterable[str]) -> list[str]:
+    return [s for s in stores if principal.sees_store(s)]
+
+
+_RANK = {Role.EMPLOYEE: 0, Role.AUDITOR: 1, Role.ANALYST: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+def may_assign(actor: Role, role: Role) -> bool:
+    """Only an owner makes owners; an admin makes anything below owner."""
+    return _RANK[actor] >= _RANK[role] and actor in (Role.OWNER, Role.ADMIN)
