@@ -80,8 +80,8 @@ def sync(timeout: float = 15.0, force: bool = False) -> Path:
         if synced is not None:
             return synced
         raise RetireDataMissing(
-            f"retire.js data is not available ({exc}); connect to the internet once, or set "
-            "run `shopguard vulndb sync --from jsrepository.json`, or set SHOPGUARD_RETIREJS_FILE to a copy"
+            f"retire.js data is not available ({exc}); connect to the internet once, run "
+            "`shopguard vulndb sync --from jsrepository.json`, or set SHOPGUARD_RETIREJS_FILE to a copy"
         ) from None
     return target
 
