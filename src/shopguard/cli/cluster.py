@@ -95,7 +95,7 @@ def scheduler(
     app = _app(cfg)
 
     def say(msg: str) -> None:
-        err_console.print(msg, markup=False, highlight=False)
+        err_console.print(msg, markup=False, highlight=False, soft_wrap=True)
 
     if once:
         import time
@@ -171,7 +171,7 @@ def audit_on_cluster(
     def on_retry(attempt: int, delay: float, exc: Exception) -> None:
         err_console.print(
             f"broker unreachable ({type(exc).__name__}: {exc}); retry {attempt} in {delay:.1f} s",
-            markup=False, highlight=False,
+            markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
 
     try:
@@ -182,7 +182,7 @@ def audit_on_cluster(
         fail(str(exc))
     for t in tasks:
         err_console.print(
-            f"enqueued {t.task_id} store={t.store} queue={t.queue}", markup=False, highlight=False
+            f"enqueued {t.task_id} store={t.store} queue={t.queue}", markup=False, highlight=False, soft_wrap=True
         )
     if not wait:
         typer.echo(json.dumps([{"task_id": t.task_id, "store": t.store, "queue": t.queue} for t in tasks]))

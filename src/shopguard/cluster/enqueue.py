@@ -56,7 +56,7 @@ def enqueue_audit(
     for store in stores:
         for queue, sels in parts:
             payload = TaskPayload.new("audit", [store.name], sels, schema or cs.task_schema)
-            tid = publish(app, payload, queue, on_retry=on_retry)
+            tid = publish(app, payload, queue, attempts=cs.publish_attempts, on_retry=on_retry)
             out.append(Enqueued(tid, store.name, queue, sels))
     return out
 
@@ -78,7 +78,7 @@ def enqueue_monitors(
     for i in range(0, len(names), cs.monitor_batch_size):
         batch = names[i : i + cs.monitor_batch_size]
         payload = TaskPayload.new("monitor", batch, tuple(selectors), cs.task_schema)
-        tid = publish(app, payload, cs.queue("monitor"), on_retry=on_retry)
+        tid = publish(app, payload, cs.queue("monitor"), attempts=cs.publish_attempts, on_retry=on_retry)
         out.append(Enqueued(tid, ",".join(batch), cs.queue("monitor"), tuple(selectors)))
     return out
 

@@ -76,6 +76,8 @@ class ClusterSettings(_Model):
     """Payload version publishers write; pin to the older version during a rolling upgrade."""
     refuse_retries: Annotated[int, Field(ge=0, le=1000)] = 3
     """How often a worker hands back a task of a newer schema before failing it."""
+    publish_attempts: Annotated[int, Field(ge=1, le=100)] = 6
+    """Tries to hand a task to the broker (with back-off: 0.5, 1, 2, 4 ... s) before failing."""
     monitor_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 200
     schedule: tuple[ScheduleEntry, ...] = ()
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
