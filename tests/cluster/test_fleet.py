@@ -62,9 +62,11 @@ def test_sigkill_mid_task_every_audit_finishes_once_with_in_process_findings(
     with fleet.db() as s:
         rows = {t.task_id: t for t in s.scalars(select(ClusterTask).where(ClusterTask.task_id.in_(
             [t.task_id for t in tasks])))}  # fmt: skip
-        # The killed task was delivered twice and still made one run; the others once.
+        # The killed task was delivered twice and still made one run (another task the
+        # killed worker had started at that moment may have been redelivered too).
         attempts = {t.store: rows[t.task_id].attempts for t in tasks}
-        assert attempts == {"shop0": 2, **{s.name: 1 for s in shops[1:]}}
+        assert attempts["shop0"] == 2
+        assert set(attempts.values()) <= {1, 2}
         runs_of_these = s.scalar(select(func.count()).select_from(RunRecord).where(RunRecord.id.in_(run_ids)))
         assert runs_of_these == len(shops)
         assert s.scalar(select(func.count()).select_from(RunRecord).where(RunRecord.status != "finished")) == 0
@@ -187,7 +189,7 @@ def test_broker_down_the_cli_retries_with_backoff_then_says_so(fleet: Fleet, tmp
     start = time.monotonic()
     out = cli(fleet, "audit", "--store", "shop1", "--only", FETCH, config=bad)
     assert out.returncode == 3, out.stderr
-    assert "cannot reach the Celery broker at amqp://guest@127.0.0.1:9//" in out.stderr
+    assert "cannot reach the Celery broker at amqp://guest:***@127.0.0.1:9//" in out.stderr
     assert "retry 1 in" in out.stderr and "retry 2 in" in out.stderr
     assert "guest:guest" not in out.stderr  # the password never shows
     assert time.monotonic() - start > 1.0  # it waited between tries
