@@ -6,6 +6,7 @@ Queue names carry a random prefix so concurrent test runs never share queues.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
-
 from demo.run import DemoHandle
 from demo.run import start as start_demo
+from sqlalchemy.orm import Session, sessionmaker
+
 from shopguard.config import Config, load_config
 from shopguard.db import open_database
 
@@ -99,7 +100,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         while b" ready." not in self.log.read_bytes():
             assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"worker {self.name} not ready:\n{self.log.read_text()[-3000:]}"
+            tail = self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"worker {self.name} not ready:\n{tail}"
             time.sleep(0.1)
 
     def owns(self, pid: int) -> bool:
@@ -189,10 +191,8 @@ def _delete_queues(config: Config) -> None:
             except Exception:
                 pass
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     ch.close()
-                except Exception:
-                    pass
 
 
 @pytest.fixture(scope="module")
@@ -218,16 +218,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, cluster_db: str) -> Iterator
     db = open_database(cluster_db)
     env = dict(os.environ, SHOPGUARD_PLUGINS="sg_cluster_plugin", PYTHONPATH=PLUGINS)
     env.pop("SHOPGUARD_DB", None)
-    workers = [
-        Worker(
-            f"w{i}",
-            [sys.executable, "-m", "shopguard", "worker", "--config", str(cfg_path), "-C", "2",
-             "--name", f"w{i}-{prefix}@%h", "--loglevel", "INFO"],
-            env,
-            base / f"worker{i}.log",
-        )  # fmt: skip
-        for i in (1, 2)
-    ]
+    workers = []
+    for i in (1, 2):
+        cmd = [sys.executable, "-m", "shopguard", "worker", "--config", str(cfg_path), "-C", "2",
+               "--name", f"w{i}-{prefix}@%h", "--loglevel", "INFO"]  # fmt: skip
+        workers.append(Worker(f"w{i}", cmd, env, base / f"worker{i}.log"))
     for w in workers:
         w.start()
     try:

@@ -181,9 +181,8 @@ def audit_on_cluster(
     except ConfigError as exc:
         fail(str(exc))
     for t in tasks:
-        err_console.print(
-            f"enqueued {t.task_id} store={t.store} queue={t.queue}", markup=False, highlight=False, soft_wrap=True
-        )
+        line = f"enqueued {t.task_id} store={t.store} queue={t.queue}"
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if not wait:
         typer.echo(json.dumps([{"task_id": t.task_id, "store": t.store, "queue": t.queue} for t in tasks]))
         return None

@@ -66,9 +66,7 @@ class Slots:
         while True:
             await asyncio.sleep(self.lease / 3)
             for key in keys:
-                await self.redis.eval(
-                    _RENEW, 1, key, time.time() + self.lease, token, int(self.lease * 2000)
-                )
+                await self.redis.eval(_RENEW, 1, key, time.time() + self.lease, token, int(self.lease * 2000))
 
     @contextlib.asynccontextmanager
     async def hold(self, limits: Sequence[tuple[str, int]], wait_s: float) -> AsyncIterator[None]:
