@@ -167,7 +167,7 @@ def publish(
     for attempt in range(1, attempts + 1):
         try:
             with app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, timeout=4)
+                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=4)
                 result = app.send_task(
                     TASK_NAME, args=[payload.to_dict()], queue=queue, connection=conn, retry=False
                 )

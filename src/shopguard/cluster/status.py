@@ -35,7 +35,7 @@ def queue_depths(app: Celery, queues: tuple[str, ...]) -> dict[str, int | None]:
     """Messages waiting per queue, asked of the broker (RabbitMQ or Redis)."""
     out: dict[str, int | None] = {}
     with app.connection_for_read() as conn:
-        conn.ensure_connection(max_retries=1, timeout=4)
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=4)
         for q in queues:
             ch = conn.channel()
             try:
