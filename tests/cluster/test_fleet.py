@@ -193,3 +193,21 @@ def test_broker_down_the_cli_retries_with_backoff_then_says_so(fleet: Fleet, tmp
     assert "retry 1 in" in out.stderr and "retry 2 in" in out.stderr
     assert "guest:guest" not in out.stderr  # the password never shows
     assert time.monotonic() - start > 1.0  # it waited between tries
+
+
+def test_prometheus_exporter_reports_queues_tasks_and_lag(fleet: Fleet) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from shopguard.cluster.app import make_app
+    from shopguard.cluster.status import FleetCollector
+
+    assert fleet.config.cluster is not None
+    registry = CollectorRegistry()
+    registry.register(FleetCollector(make_app(fleet.config), fleet.config.cluster, fleet.db))  # type: ignore[arg-type]
+    text = generate_latest(registry).decode()
+    assert f'shopguard_queue_depth{{queue="{fleet.prefix}.default"}} 0.0' in text
+    assert "shopguard_broker_up 1.0" in text
+    assert 'shopguard_tasks_total{status="poisoned"} 1.0' in text
+    assert "shopguard_task_failures_total 1.0" in text
+    lag = next(line for line in text.splitlines() if line.startswith("shopguard_task_lag_p99_seconds "))
+    assert 0 <= float(lag.split()[1]) < 30

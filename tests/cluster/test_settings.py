@@ -84,3 +84,24 @@ def test_inline_secret_needs_the_explicit_switch(tmp_path: Path) -> None:
         resolve(load_config(write(tmp_path, "allow_inline_secrets = true\n" + text))).broker
         == "amqp://:x@h//"
     )
+
+
+def test_heavy_checks_go_to_their_own_queue() -> None:
+    from shopguard.cluster.enqueue import split_heavy
+    from shopguard.cluster.settings import ClusterSettings
+
+    cs = ClusterSettings(
+        broker_url="amqp://h//",
+        database_url="postgresql://h/sg",
+        heavy_selectors=("scanning.test-cluster.crash",),
+    )
+    assert split_heavy(cs, ["scanning.test-cluster"]) == [
+        ("shopguard.default", ("scanning.test-cluster.fetch",)),
+        ("shopguard.heavy", ("scanning.test-cluster.crash",)),
+    ]
+    assert split_heavy(cs, ["scanning.test-cluster.fetch"]) == [
+        ("shopguard.default", ("scanning.test-cluster.fetch",))
+    ]
+    assert split_heavy(cs, ["scanning.test-cluster.crash"]) == [
+        ("shopguard.heavy", ("scanning.test-cluster.crash",))
+    ]

@@ -205,15 +205,22 @@ async def run_payload(
     stores, chosen = plan(config, payload)
     slots = None
     redis = None
+    gate = asyncio.Semaphore(cs.batch_concurrency)
     if redis_url is not None:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis = Redis.from_url(redis_url)
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=cs.batch_concurrency * 2, timeout=60)
+        redis = Redis(connection_pool=pool)
         slots = Slots(redis, cs.queue_prefix, cs.lease_seconds)
+
+    async def one(store: Store) -> None:
+        async with gate:
+            await _run_store(config, cs, slots, store, chosen, db, run_id)
+
     try:
         async with asyncio.TaskGroup() as tg:
             for store in stores:
-                tg.create_task(_run_store(config, cs, slots, store, chosen, db, run_id))
+                tg.create_task(one(store))
     finally:
         if redis is not None:
             await redis.aclose()

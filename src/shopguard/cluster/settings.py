@@ -79,6 +79,8 @@ class ClusterSettings(_Model):
     publish_attempts: Annotated[int, Field(ge=1, le=100)] = 6
     """Tries to hand a task to the broker (with back-off: 0.5, 1, 2, 4 ... s) before failing."""
     monitor_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 200
+    batch_concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
+    """Stores of one monitor batch checked at once (in one asyncio loop)."""
     schedule: tuple[ScheduleEntry, ...] = ()
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     """Port of the Prometheus exporter started with ``shopguard worker`` (0: off)."""
