@@ -209,7 +209,9 @@ async def run_payload(
     if redis_url is not None:
         from redis.asyncio import BlockingConnectionPool, Redis
 
-        pool = BlockingConnectionPool.from_url(redis_url, max_connections=cs.batch_concurrency * 2, timeout=60)
+        pool = BlockingConnectionPool.from_url(
+            redis_url, max_connections=cs.batch_concurrency * 2, timeout=60
+        )
         redis = Redis(connection_pool=pool)
         slots = Slots(redis, cs.queue_prefix, cs.lease_seconds)
 
