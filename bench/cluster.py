@@ -69,6 +69,25 @@ def pg_counters(dbname: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def group_cpu_s(pgids: set[int]) -> float:
+    """CPU seconds (user + system) used so far by every live process of these process groups."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in pgids:  # field 5 (pgrp) is index 2 after the comm
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return (sum(parts[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -121,6 +140,8 @@ monitor_batch_size = 200
     try:
         time.sleep(args.warmup)  # workers start (import, connect)
         xact0, rows0 = pg_counters(dbname)
+        pgids = {p.pid for p in procs}
+        cpu0, busy0 = group_cpu_s(pgids), machine_busy_s()
         t0 = time.time()
         audit = enqueue_audit(config, config.stores, [SELECTOR])
         monitors = enqueue_monitors(config, config.stores, [SELECTOR])
@@ -137,6 +158,8 @@ monitor_batch_size = 200
                 raise SystemExit(f"timeout: {done}/{total} tasks finished; see {logs}")
             time.sleep(0.2)
         elapsed = time.time() - t0
+        cpu1, busy1 = group_cpu_s(pgids), machine_busy_s()
+        time.sleep(1.0)  # PostgreSQL flushes its statistics counters about once a second
         xact1, rows1 = pg_counters(dbname)
         with db() as s:
             rows = s.execute(select(ClusterTask.kind, ClusterTask.enqueued_at, ClusterTask.started_at,
@@ -158,6 +181,9 @@ monitor_batch_size = 200
             "pg_commits_per_s": (xact1 - xact0) / elapsed,
             "pg_rows_per_s": (rows1 - rows0) / elapsed,
             "pg_rows_per_store": (rows1 - rows0) / args.stores,
+            "worker_cpu_ms_per_store": (cpu1 - cpu0) / args.stores * 1000,
+            "machine_busy_ms_per_store": (busy1 - busy0) / args.stores * 1000,
+            "machine_cpu_util": (busy1 - busy0) / elapsed / (os.cpu_count() or 1),
         }
     finally:
         for p in procs:
@@ -210,9 +236,10 @@ def main() -> None:
         s.terminate()
     ratio = results[1]["elapsed_s"] and results[0]["elapsed_s"] / results[1]["elapsed_s"]
     print(f"scaling ratio 2 workers / 1 worker: {ratio:.2f}x (target 1.8x)")
-    per_store_ms = 1 / results[0]["stores_per_s"] * 1000
-    print(f"per store: {results[0]['pg_rows_per_store']:.1f} PostgreSQL row writes, "
-          f"{per_store_ms:.1f} ms of one worker process (audit + monitor)")  # fmt: skip
+    r = results[0]
+    print(f"per store (1 audit + 1 monitor check): {r['pg_rows_per_store']:.1f} PostgreSQL row writes, "
+          f"{r['worker_cpu_ms_per_store']:.1f} ms worker CPU, {r['machine_busy_ms_per_store']:.1f} ms CPU "
+          f"machine-wide (workers, broker, databases, HTTP servers) on {os.cpu_count()} cores")  # fmt: skip
 
 
 if __name__ == "__main__":

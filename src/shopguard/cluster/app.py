@@ -80,14 +80,10 @@ def make_app(config: Config) -> Celery:
         accept_content=["json"],
         task_default_queue=cs.queue("default"),
         task_queues=[Queue(q, routing_key=q) for q in cs.queues],
-        task_track_started=True,
         result_expires=7 * 24 * 3600,
-        result_extended=True,
         broker_connection_timeout=4,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
-        worker_send_task_events=True,
-        task_send_sent_event=True,
     )
     _register(app, cs)
     return app
