@@ -111,6 +111,34 @@ def test_a_redelivered_finished_task_changes_nothing(fleet: Fleet) -> None:
         assert s.scalar(select(func.count()).select_from(RunFinding)) == before
 
 
+def test_database_connections_dropped_mid_task_leave_no_half_written_run(fleet: Fleet) -> None:
+    """PostgreSQL kills every worker connection while a task runs (as a restart would)."""
+    import psycopg
+
+    from .conftest import PG_ADMIN_URL
+
+    slow = fleet.roots["shop3"]
+    for old in slow.glob("started-*"):
+        old.unlink()
+    (slow / "slow-seconds").write_text("2")
+    (task,) = enqueue_audit(fleet.config, fleet.config.store("shop3"), [FETCH])
+    wait_marker(slow)
+    dbname = str(fleet.db.kw["bind"].url.database)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    (result,) = wait_for_runs(fleet.config, [task.task_id], timeout=60)
+    (slow / "slow-seconds").unlink()
+    assert result["status"] == "finished"
+    run = load_run(fleet.db, int(str(result["run_id"])))
+    assert run.status == "finished" and [(e[0], e[2]) for e in run.executions] == [("shop3", "ok")]
+    assert len(run.findings) >= 3
+
+
 def test_per_host_limit_holds_across_both_workers(fleet: Fleet) -> None:
     stores = [s for s in fleet.config.stores if s.name.startswith("host")]
     served_before = fleet.counter.total
