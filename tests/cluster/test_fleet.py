@@ -199,6 +199,15 @@ def test_cli_audit_wait_and_cluster_status(fleet: Fleet) -> None:
     assert "enqueued" in out.stderr
     report = json.loads(out.stdout)
     assert "shop2" in json.dumps(report)
+    queued = cli(fleet, "audit", "--store", "shop1", "--only", FETCH)  # no --wait: prints the task ids
+    assert queued.returncode == 0, queued.stderr
+    (entry,) = json.loads(queued.stdout)
+    assert entry["store"] == "shop1" and entry["queue"] == f"{fleet.prefix}.default"
+    (done,) = wait_for_runs(fleet.config, [entry["task_id"]], timeout=60)
+    assert done["status"] == "finished"
+    table = cli(fleet, "cluster", "status")
+    assert table.returncode == 0, table.stderr
+    assert "workers: 2" in table.stdout and f"{fleet.prefix}.heavy: 0 waiting" in table.stdout
     status = cli(fleet, "cluster", "status", "--json")
     assert status.returncode == 0, status.stderr
     st = json.loads(status.stdout)
