@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from shopguard.cluster.settings import ClusterSettings
 from shopguard.findings import Severity
 from shopguard.hosting.settings import HostingSettings
 from shopguard.insurance.settings import InsuranceSettings
@@ -241,6 +242,8 @@ class Config(_Model):
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
     response: ResponseSettings = ResponseSettings()
+    cluster: ClusterSettings | None = None
+    """Celery workers + PostgreSQL; None (default): everything runs in-process."""
 
     @model_validator(mode="after")
     def _checks(self) -> Config:

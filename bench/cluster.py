@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Cluster benchmark: N synthetic stores (default 1,000) on local HTTP servers, audited by
+1 and then 2 Celery worker processes through RabbitMQ, Redis and PostgreSQL.
+
+Usage: .venv/bin/python bench/cluster.py [--stores 1000] [--servers 4] [--concurrency 1]
+
+Each store gets one light audit task (one real HTTP GET through the runner and the
+storage layer) and the monitors of all stores run as batched tasks (200 stores per
+task). Prints throughput (audit tasks/s), queue lag p50/p99 (enqueue to start),
+PostgreSQL commits and row writes per second, and the scaling ratio 2 workers / 1.
+Needs the machine's RabbitMQ (guest), Redis and PostgreSQL (trust); creates and
+drops its own database and queues. No Debian tool distributes ShopGuard's checks,
+so there is no anchor ratio; Celery itself is the engine being measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGINS = str(Path(__file__).resolve().parent / "plugins")
+sys.path.insert(0, PLUGINS)
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+SELECTOR = "scanning.bench.fetch"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:
+        body = b"<html>shop</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _serve(port_q: mp.Queue) -> None:  # type: ignore[type-arg]
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.daemon_threads = True
+    port_q.put(srv.server_address[1])
+    srv.serve_forever()
+
+
+def pg_counters(dbname: str) -> tuple[int, int]:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database"
+            " WHERE datname = %s",
+            (dbname,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def group_cpu_s(pgids: set[int]) -> float:
+    """CPU seconds (user + system) used so far by every live process of these process groups."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in pgids:  # field 5 (pgrp) is index 2 after the comm
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return (sum(parts[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def one_round(n_workers: int, args: argparse.Namespace, urls: list[str], work: Path) -> dict[str, float]:
+    from sqlalchemy import func, select
+
+    from shopguard.cluster import enqueue_audit, enqueue_monitors
+    from shopguard.cluster.models import ClusterTask
+    from shopguard.config import load_config
+    from shopguard.db import open_database
+
+    dbname = f"sg_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    prefix = f"sgbench-{uuid.uuid4().hex[:8]}"
+    db_url = f"postgresql://postgres@127.0.0.1:5432/{dbname}"
+    text = f"""
+[response]
+auto_open = false
+[cluster]
+broker_url = "amqp://guest@127.0.0.1:5672//"
+broker_password = {{env = "SG_BENCH_AMQP_PW"}}
+result_backend = "redis://127.0.0.1:6379/0"
+redis_url = "redis://127.0.0.1:6379/0"
+database_url = "{db_url}"
+queue_prefix = "{prefix}"
+per_store_concurrency = 1
+per_host_concurrency = 1000
+monitor_batch_size = 200
+"""
+    for i in range(args.stores):
+        text += f'[[stores]]\nname = "s{i}"\nstorefront_url = "{urls[i % len(urls)]}store{i}/"\n'
+    cfg_path = work / f"{prefix}.toml"
+    cfg_path.write_text(text)
+    config = load_config(cfg_path)
+    db = open_database(db_url)
+    env = dict(os.environ, SHOPGUARD_PLUGINS="sg_bench_plugin", PYTHONPATH=PLUGINS, SG_BENCH_AMQP_PW="guest")
+    procs = []
+    logs = []
+    for w in range(n_workers):
+        log = work / f"{prefix}-w{w}.log"
+        logs.append(log)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "shopguard", "worker", "--config", str(cfg_path),
+             "-C", str(args.concurrency), "-n", f"b{w}-{prefix}@%h", "--loglevel", "WARNING"],
+            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        ))  # fmt: skip
+    try:
+        time.sleep(args.warmup)  # workers start (import, connect)
+        xact0, rows0 = pg_counters(dbname)
+        pgids = {p.pid for p in procs}
+        cpu0, busy0 = group_cpu_s(pgids), machine_busy_s()
+        t0 = time.time()
+        audit = enqueue_audit(config, config.stores, [SELECTOR])
+        monitors = enqueue_monitors(config, config.stores, [SELECTOR])
+        t_enq = time.time() - t0
+        total = len(audit) + len(monitors)
+        while True:
+            with db() as s:
+                done = s.scalar(
+                    select(func.count()).select_from(ClusterTask).where(ClusterTask.status == "finished")
+                )
+            if done >= total:
+                break
+            if time.time() - t0 > args.timeout:
+                raise SystemExit(f"timeout: {done}/{total} tasks finished; see {logs}")
+            time.sleep(0.2)
+        elapsed = time.time() - t0
+        cpu1, busy1 = group_cpu_s(pgids), machine_busy_s()
+        time.sleep(1.0)  # PostgreSQL flushes its statistics counters about once a second
+        xact1, rows1 = pg_counters(dbname)
+        with db() as s:
+            rows = s.execute(select(ClusterTask.kind, ClusterTask.enqueued_at, ClusterTask.started_at,
+                                    ClusterTask.finished_at)).all()  # fmt: skip
+        lags = [(st - enq).total_seconds() for _, enq, st, _ in rows]
+        audit_durs = [(fin - st).total_seconds() for k, _, st, fin in rows if k == "audit"]
+        monitor_durs = [(fin - st).total_seconds() for k, _, st, fin in rows if k == "monitor"]
+        return {
+            "workers": n_workers,
+            "tasks": total,
+            "enqueue_s": t_enq,
+            "elapsed_s": elapsed,
+            "stores_per_s": args.stores / elapsed,
+            "tasks_per_s": total / elapsed,
+            "lag_p50_s": pct(lags, 50),
+            "lag_p99_s": pct(lags, 99),
+            "audit_task_p50_s": pct(audit_durs, 50),
+            "monitor_batch_p50_s": pct(monitor_durs, 50) if monitor_durs else 0.0,
+            "pg_commits_per_s": (xact1 - xact0) / elapsed,
+            "pg_rows_per_s": (rows1 - rows0) / elapsed,
+            "pg_rows_per_store": (rows1 - rows0) / args.stores,
+            "worker_cpu_ms_per_store": (cpu1 - cpu0) / args.stores * 1000,
+            "machine_busy_ms_per_store": (busy1 - busy0) / args.stores * 1000,
+            "machine_cpu_util": (busy1 - busy0) / elapsed / (os.cpu_count() or 1),
+        }
+    finally:
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        from shopguard.cluster.app import make_app
+
+        app = make_app(config)
+        with app.connection_for_write() as conn:
+            for q in config.cluster.queues if config.cluster else ():
+                ch = conn.channel()
+                with contextlib.suppress(Exception):
+                    ch.queue_delete(q)
+        db.kw["bind"].dispose()
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stores", type=int, default=1000)
+    ap.add_argument("--servers", type=int, default=4, help="local HTTP servers the stores are spread over")
+    ap.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
+    ap.add_argument("--warmup", type=float, default=6.0)
+    ap.add_argument("--timeout", type=float, default=900.0)
+    args = ap.parse_args()
+    os.environ.setdefault("SG_BENCH_AMQP_PW", "guest")
+    import sg_bench_plugin  # noqa: F401  (the publisher routes by the registered checks)
+
+    ports: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    servers = [mp.Process(target=_serve, args=(ports,), daemon=True) for _ in range(args.servers)]
+    for s in servers:
+        s.start()
+    urls = [f"http://127.0.0.1:{ports.get(timeout=10)}/" for _ in servers]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1, 2):
+            r = one_round(n, args, urls, Path(tmp))
+            results.append(r)
+            print(
+                " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
+                flush=True,
+            )
+    for s in servers:
+        s.terminate()
+    ratio = results[1]["elapsed_s"] and results[0]["elapsed_s"] / results[1]["elapsed_s"]
+    print(f"scaling ratio 2 workers / 1 worker: {ratio:.2f}x (target 1.8x)")
+    r = results[0]
+    print(f"per store (1 audit + 1 monitor check): {r['pg_rows_per_store']:.1f} PostgreSQL row writes, "
+          f"{r['worker_cpu_ms_per_store']:.1f} ms worker CPU, {r['machine_busy_ms_per_store']:.1f} ms CPU "
+          f"machine-wide (workers, broker, databases, HTTP servers) on {os.cpu_count()} cores")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""``shopguard scheduler``: publishes each ``[[cluster.schedule]]`` entry on its cadence.
+
+Time is cut into slots of ``every_minutes``; a slot is claimed in Redis with SET NX
+before publishing, so two schedulers running by mistake do not enqueue twice, and a
+claim is released when the broker refused the tasks, so the next tick tries again
+(nothing is silently dropped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+
+from celery import Celery
+from redis import Redis
+
+from shopguard.cluster.app import BrokerUnavailable
+from shopguard.cluster.enqueue import Enqueued, enqueue_audit, enqueue_monitors
+from shopguard.cluster.settings import ScheduleEntry
+from shopguard.cluster.urls import resolve, settings_of
+from shopguard.config import Config
+
+Say = Callable[[str], None]
+
+
+def _entry_key(prefix: str, entry: ScheduleEntry, slot: int) -> str:
+    ident = hashlib.sha256(entry.model_dump_json().encode()).hexdigest()[:16]
+    return f"{prefix}:sched:{ident}:{slot}"
+
+
+def tick(config: Config, app: Celery, redis: Redis, now: float, say: Say) -> list[Enqueued]:
+    """Publish every entry whose current slot nobody published yet."""
+    cs = settings_of(config)
+    out: list[Enqueued] = []
+
+    def on_retry(attempt: int, delay: float, exc: Exception) -> None:
+        say(f"broker unreachable ({type(exc).__name__}: {exc}); retry {attempt} in {delay:.1f} s")
+
+    for entry in cs.schedule:
+        period = entry.every_minutes * 60
+        slot = int(now // period)
+        key = _entry_key(cs.queue_prefix, entry, slot)
+        if not redis.set(key, str(now), nx=True, ex=int(period * 2) + 60):
+            continue
+        try:
+            if entry.kind == "monitor":
+                got = enqueue_monitors(config, config.stores, entry.selectors, app=app, on_retry=on_retry)
+            else:
+                got = enqueue_audit(
+                    config, config.stores, entry.selectors or None, app=app, on_retry=on_retry
+                )
+        except BrokerUnavailable:
+            redis.delete(key)  # not published: the next tick tries this slot again
+            raise
+        say(f"enqueued {len(got)} {entry.kind} task(s) for {','.join(entry.selectors) or 'all checks'}")
+        out.extend(got)
+    return out
+
+
+def run_scheduler(
+    config: Config, app: Celery, say: Say, stop: threading.Event | None = None, tick_seconds: float = 5.0
+) -> None:
+    """Tick until ``stop`` is set; a broker outage is reported and retried, never fatal."""
+    stop = stop or threading.Event()
+    redis = Redis.from_url(resolve(config).redis)
+    failures = 0
+    while not stop.is_set():
+        try:
+            tick(config, app, redis, time.time(), say)
+            failures = 0
+            wait = tick_seconds
+        except BrokerUnavailable as exc:
+            failures += 1
+            wait = min(300.0, tick_seconds * 2**failures)
+            say(f"error: {exc}; trying again in {wait:.0f} s")
+        stop.wait(wait)
