@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable
+from typing import ClassVar
 
 import pytest
+from sqlalchemy import text
 
 from shopguard.checks import (
     BaseCheck,
     CheckContext,
     Outcome,
+    RecordsCheck,
     SelectorError,
     all_checks,
     run_checks,
     select,
 )
 from shopguard.config import Config, Store, parse_config
+from shopguard.db import open_database
 from shopguard.findings import Finding, Severity
 
 
@@ -171,3 +176,40 @@ def test_selectors() -> None:
 def test_discovered_checks_have_valid_ids() -> None:
     ids = [c.id for c in all_checks()]
     assert len(ids) == len(set(ids))
+
+
+class ReadsRecords(RecordsCheck):
+    id = "pci.test.records"
+    threads: ClassVar[list[int]] = []
+
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        self.threads.append(threading.get_ident())
+        with self.records(ctx)() as s:
+            stores = s.execute(text("SELECT 'records-ok'")).scalar_one()
+        return [Finding(self.id, Severity.LOW, str(stores), ctx.store.name)]
+
+
+class MonitoringRecords(ReadsRecords):
+    id = "monitoring.test.records"
+
+
+def test_records_check_evaluates_in_a_thread_and_reads_the_records(sqlite_url: str) -> None:
+    c = cfg()
+    check = ReadsRecords()
+    results = asyncio.run(run_checks(c, c.stores, [check], db=open_database(sqlite_url)))
+    assert results[0].outcome is Outcome.OK
+    assert [f.title for f in results[0].findings] == ["records-ok"]
+    assert check.threads and threading.get_ident() not in check.threads
+
+
+def test_records_check_without_database_is_a_check_error_naming_the_protocol() -> None:
+    c = cfg()
+    results = asyncio.run(run_checks(c, c.stores, [ReadsRecords(), MonitoringRecords()], db=None))
+    by_id = {r.check_id: r for r in results}
+    pci = by_id["pci.test.records"]
+    assert pci.outcome is Outcome.ERROR and pci.findings == []
+    assert pci.message.startswith("RecordsUnavailable: ShopGuard's database is not available")
+    assert "pci.test.records" in pci.message and "the pci protocol cannot be assessed" in pci.message
+    mon = by_id["monitoring.test.records"]
+    assert mon.outcome is Outcome.ERROR
+    assert "monitoring.test.records" in mon.message and "the scanning protocol" in mon.message

@@ -135,6 +135,34 @@ class BaseCheck:
         return protocol_of(self.id)
 
 
+class RecordsUnavailable(RuntimeError):
+    """A records-reading check ran without ShopGuard's database (``ctx.db`` is None)."""
+
+
+class RecordsCheck(BaseCheck):
+    """Base for checks that read ShopGuard's own records (``ctx.db``), as the paper protocols do.
+
+    Subclasses implement the blocking ``evaluate(ctx)``; ``run`` hands it to a thread so
+    timeouts and Ctrl-C still work. ``records(ctx)`` returns the read-only sessionmaker and
+    raises a clear error naming the check and its protocol when the run has no database, so
+    the runner records a check error and the protocol reads "not assessed", never "ready".
+    """
+
+    def records(self, ctx: CheckContext) -> sessionmaker[Session]:
+        if ctx.db is None:
+            raise RecordsUnavailable(
+                f"ShopGuard's database is not available to this run, so {self.id} cannot read its records; "
+                f"the {self.protocol} protocol cannot be assessed"
+            )
+        return ctx.db
+
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        return await asyncio.to_thread(self.evaluate, ctx)
+
+
 _REGISTRY: dict[str, Check] = {}
 _DISCOVERED = False
 

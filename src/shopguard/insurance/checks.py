@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.checks import CheckContext, RecordsCheck, register_check
 from shopguard.db.base import utcnow
 from shopguard.findings import Finding, Severity
 from shopguard.insurance.gaps import analyse
@@ -19,29 +16,15 @@ NOT_ADVICE = (
 )
 
 
-def _db(ctx: CheckContext) -> sessionmaker[Session]:
-    if ctx.db is None:
-        raise RuntimeError("ShopGuard's database is not available to this run; insurance cannot be assessed")
-    return ctx.db
-
-
-class _DbCheck(BaseCheck):
-    def evaluate(self, ctx: CheckContext) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        return await asyncio.to_thread(self.evaluate, ctx)
-
-
 @register_check
-class PolicyHeld(_DbCheck):
+class PolicyHeld(RecordsCheck):
     id = "insurance.policy"
     title = "A cyber insurance policy is in force and not about to lapse"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         today = utcnow().date()
         warn = sorted(ctx.config.insurance.renewal_warn_days, reverse=True)
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             allp = list(s.scalars(select(InsurancePolicy).order_by(InsurancePolicy.period_end)))
         if not allp:
             return [
@@ -110,13 +93,13 @@ class PolicyHeld(_DbCheck):
 
 
 @register_check
-class CoverageGaps(_DbCheck):
+class CoverageGaps(RecordsCheck):
     id = "insurance.coverage"
     title = "The cover held fits the store's risk (coverages and limits)"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         settings = ctx.config.insurance
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             policies, gaps, est = analyse(s, settings, utcnow().date())
         if not policies:
             return []  # insurance.policy reports that there is no cover at all
@@ -189,12 +172,12 @@ class CoverageGaps(_DbCheck):
 
 
 @register_check
-class Readiness(_DbCheck):
+class Readiness(RecordsCheck):
     id = "insurance.readiness"
     title = "Underwriting answers match ShopGuard's evidence"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             rows = answers(s, ctx.store.name)
         out = []
         for a in rows:

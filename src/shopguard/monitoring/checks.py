@@ -7,14 +7,13 @@ has run recently the finding says so: a store nobody watches is a gap in the
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.checks import CheckContext, RecordsCheck, register_check
 from shopguard.db.base import utcnow
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.monitoring.models import MonitorDaemonRecord, MonitorStateRecord
@@ -39,13 +38,12 @@ def _read(
 
 
 @register_check
-class MonitoringStatus(BaseCheck):
+class MonitoringStatus(RecordsCheck):
     id = "monitoring.status"
     title = "Uptime and health monitoring is running and everything it watches is up"
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        if ctx.db is None:
-            raise RuntimeError("no ShopGuard database to read monitoring results from")
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        db = self.records(ctx)
         store = ctx.store
         if not store.monitors.enabled:
             return [
@@ -61,7 +59,7 @@ class MonitoringStatus(BaseCheck):
                     refs=Refs(pci=("10.7.2", "11.5.2")),
                 )
             ]
-        states, daemons = await asyncio.to_thread(_read, ctx.db, store.name)
+        states, daemons = _read(db, store.name)
         found = list(self._findings(store.name, str(store.storefront_url), states, daemons))
         if not ctx.config.alerts:
             found.append(

@@ -7,14 +7,12 @@ table reads "not assessed" rather than a readiness nobody measured.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.checks import CheckContext, RecordsCheck, register_check
 from shopguard.db.base import utcnow
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.pci.assessment import Answer, answers_of, applicable, latest_assessment, tasks_of
@@ -23,12 +21,6 @@ from shopguard.pci.catalogue import Saq
 from shopguard.pci.models import PciAssessment
 
 ATTESTATION_MAX_AGE = timedelta(days=365)
-
-
-def _session(ctx: CheckContext) -> Session:
-    if ctx.db is None:
-        raise RuntimeError("ShopGuard's database is not available to the PCI checks")
-    return ctx.db()
 
 
 def assessment_findings(s: Session, store: str, today: date) -> list[Finding]:
@@ -169,26 +161,20 @@ def asv_findings(s: Session, store: str, today: date) -> list[Finding]:
 
 
 @register_check
-class PciAssessmentCheck(BaseCheck):
+class PciAssessmentCheck(RecordsCheck):
     id = "pci.assessment"
     title = "PCI DSS self-assessment chosen, answered, signed and current"
 
-    async def run(self, ctx: CheckContext) -> Iterable[Finding]:
-        def work() -> list[Finding]:
-            with _session(ctx) as s:
-                return assessment_findings(s, ctx.store.name, utcnow().date())
-
-        return await asyncio.to_thread(work)
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        with self.records(ctx)() as s:
+            return assessment_findings(s, ctx.store.name, utcnow().date())
 
 
 @register_check
-class PciAsvCheck(BaseCheck):
+class PciAsvCheck(RecordsCheck):
     id = "pci.asv"
     title = "Quarterly external scans by an ASV recorded and passing"
 
-    async def run(self, ctx: CheckContext) -> Iterable[Finding]:
-        def work() -> list[Finding]:
-            with _session(ctx) as s:
-                return asv_findings(s, ctx.store.name, utcnow().date())
-
-        return await asyncio.to_thread(work)
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        with self.records(ctx)() as s:
+            return asv_findings(s, ctx.store.name, utcnow().date())

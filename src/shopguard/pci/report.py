@@ -28,6 +28,7 @@ from shopguard.pci.asv import NOT_AN_ASV, cadence
 from shopguard.pci.catalogue import DATA_DIR, Saq, load_catalogue
 from shopguard.pci.files import evidence_root, open_stored
 from shopguard.pci.models import PciAsvScan, PciEvidence, PciSuggestion
+from shopguard.reports.documents import html_to_pdf
 
 
 def _evidence_by_req(s: Session, assessment_id: int) -> dict[str, list[PciEvidence]]:
@@ -142,11 +143,7 @@ def render_html(ctx: dict[str, Any]) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported lazily: it loads Pango
-
-    pdf = HTML(string=html).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    return html_to_pdf(html)
 
 
 def _csv(rows: list[dict[str, Any]], fields: list[str]) -> str:

@@ -5,13 +5,11 @@ They yield the full current truth each run, so a fixed gap is resolved by the ne
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.checks import CheckContext, RecordsCheck, register_check
 from shopguard.db.base import utcnow
 from shopguard.db.models import FindingRecord
 from shopguard.findings import Finding, Refs, Severity
@@ -22,27 +20,13 @@ from shopguard.policies.people import pending, training_status
 from shopguard.policies.render import statements
 
 
-def _db(ctx: CheckContext) -> sessionmaker[Session]:
-    if ctx.db is None:
-        raise RuntimeError("ShopGuard's database is not available to this run; policies cannot be assessed")
-    return ctx.db
-
-
-class _DbCheck(BaseCheck):
-    def evaluate(self, ctx: CheckContext) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        return await asyncio.to_thread(self.evaluate, ctx)
-
-
 @register_check
-class PolicyLibrary(_DbCheck):
+class PolicyLibrary(RecordsCheck):
     id = "policies.library"
     title = "Security policies exist, are approved and published"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             docs = {d.slug: d for d in s.scalars(select(PolicyDocument))}
             if not docs:
                 return [
@@ -101,7 +85,7 @@ class PolicyLibrary(_DbCheck):
 
 
 @register_check
-class PolicyReview(_DbCheck):
+class PolicyReview(RecordsCheck):
     id = "policies.review"
     title = "Every published policy was reviewed within its cadence (PCI DSS 12.1.2)"
 
@@ -109,7 +93,7 @@ class PolicyReview(_DbCheck):
         months = ctx.config.policies.review_months
         today = utcnow().date()
         out = []
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             for doc in s.scalars(select(PolicyDocument).order_by(PolicyDocument.slug)):
                 v = published(doc)
                 if v is None:
@@ -136,12 +120,12 @@ class PolicyReview(_DbCheck):
 
 
 @register_check
-class Acknowledgements(_DbCheck):
+class Acknowledgements(RecordsCheck):
     id = "policies.acknowledgements"
     title = "People have acknowledged the published policies that apply to them"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
-        db = _db(ctx)
+        db = self.records(ctx)
         with db() as s:
             active = [p for p in s.scalars(select(Person)) if p.active]
         if not active:
@@ -182,7 +166,7 @@ class Acknowledgements(_DbCheck):
 
 
 @register_check
-class Training(_DbCheck):
+class Training(RecordsCheck):
     id = "policies.training"
     title = "Everyone's security awareness training is current (PCI DSS 12.6.3)"
 
@@ -193,7 +177,7 @@ class Training(_DbCheck):
             "expired": "security awareness training expired",
             "failed": "did not pass security awareness training",
         }
-        for t in training_status(_db(ctx)):
+        for t in training_status(self.records(ctx)):
             if t.state == "current":
                 continue
             out.append(
@@ -215,14 +199,14 @@ class Training(_DbCheck):
 
 
 @register_check
-class PolicyVersusEvidence(_DbCheck):
+class PolicyVersusEvidence(RecordsCheck):
     id = "policies.statements"
     title = "What the policies promise matches what ShopGuard's scans see"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         rank = {s.value: s.rank for s in Severity}
         out = []
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             open_findings = [
                 f
                 for f in s.scalars(
@@ -274,7 +258,7 @@ class PolicyVersusEvidence(_DbCheck):
 
 
 @register_check
-class VendorAttestations(_DbCheck):
+class VendorAttestations(RecordsCheck):
     id = "policies.vendors"
     title = "Vendors that handle card data have a PCI attestation less than a year old (PCI DSS 12.8.4)"
 
@@ -284,7 +268,7 @@ class VendorAttestations(_DbCheck):
 
         today = utcnow().date()
         out = []
-        with _db(ctx)() as s:
+        with self.records(ctx)() as s:
             for v in s.scalars(select(Vendor).order_by(Vendor.name)):
                 if v.pci_attestation is None or add_months(v.pci_attestation, 12) >= today:
                     continue

@@ -6,14 +6,13 @@ exists, a drill happened within 12 months, and no open incident is overdue on a 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shopguard.checks import BaseCheck, CheckContext, register_check
+from shopguard.checks import BaseCheck, CheckContext, RecordsCheck, register_check
 from shopguard.config import Config
 from shopguard.db.models import FindingRecord
 from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
@@ -28,24 +27,13 @@ from shopguard.response.runbooks import ROLE_TITLES
 CONFIG_LOC = "shopguard.toml"
 
 
-class NoDatabase(RuntimeError):
-    pass
-
-
-def _sessions(ctx: CheckContext) -> sessionmaker[Session]:
-    if ctx.db is None:
-        raise NoDatabase("no ShopGuard database available to read the response records")
-    return ctx.db
-
-
 @register_check
-class PlanCheck(BaseCheck):
+class PlanCheck(RecordsCheck):
     id = "response.plan"
     title = "A current incident response plan is published"
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        db = _sessions(ctx)
-        return await asyncio.to_thread(self._read, db, ctx.config)
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        return self._read(self.records(ctx), ctx.config)
 
     def _read(self, db: sessionmaker[Session], config: Config) -> list[Finding]:
         refs = Refs(pci=("12.10.1",))
@@ -167,51 +155,45 @@ class ContactsCheck(BaseCheck):
 
 
 @register_check
-class DrillCheck(BaseCheck):
+class DrillCheck(RecordsCheck):
     id = "response.drill"
     title = "The response plan was rehearsed within 12 months"
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        db = _sessions(ctx)
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
         limit = ctx.config.response.drill_max_age_days
-
-        def read() -> list[Finding]:
-            with db() as s:
-                d = last_drill(s)
-                if d is None:
-                    title, ev = "The response plan has never been rehearsed", {}
-                else:
-                    age = (datetime.now(UTC) - d.finished_at).days
-                    if age <= limit:
-                        return []
-                    title, ev = (
-                        f"The last response drill was {age} days ago",
-                        {"drill": d.id, "age_days": age},
-                    )
-            return [
-                Finding(
-                    "response.drill.overdue",
-                    Severity.MEDIUM,
-                    title,
-                    CONFIG_LOC,
-                    detail="A plan nobody has walked through fails at the first missing phone number.",
-                    remediation="Run a tabletop drill: `shopguard response drill skimmer`.",
-                    refs=Refs(pci=("12.10.2",)),
-                    evidence=ev,
+        with self.records(ctx)() as s:
+            d = last_drill(s)
+            if d is None:
+                title, ev = "The response plan has never been rehearsed", {}
+            else:
+                age = (datetime.now(UTC) - d.finished_at).days
+                if age <= limit:
+                    return []
+                title, ev = (
+                    f"The last response drill was {age} days ago",
+                    {"drill": d.id, "age_days": age},
                 )
-            ]
-
-        return await asyncio.to_thread(read)
+        return [
+            Finding(
+                "response.drill.overdue",
+                Severity.MEDIUM,
+                title,
+                CONFIG_LOC,
+                detail="A plan nobody has walked through fails at the first missing phone number.",
+                remediation="Run a tabletop drill: `shopguard response drill skimmer`.",
+                refs=Refs(pci=("12.10.2",)),
+                evidence=ev,
+            )
+        ]
 
 
 @register_check
-class IncidentsCheck(BaseCheck):
+class IncidentsCheck(RecordsCheck):
     id = "response.incidents"
     title = "Open incidents are on time with their notifications"
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        db = _sessions(ctx)
-        return await asyncio.to_thread(self._read, db, ctx.config, ctx.store.name)
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        return self._read(self.records(ctx), ctx.config, ctx.store.name)
 
     def _read(self, db: sessionmaker[Session], config: Config, store: str) -> list[Finding]:
         out: list[Finding] = []
