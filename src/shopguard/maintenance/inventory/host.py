@@ -1,8 +1,8 @@
 """The host part of the inventory: OS release, OS packages, server runtimes.
 
 Everything goes through :class:`HostReader` (read a file, run a command), so the
-same code reads the local machine or, once the hosting protocol's SSH
-transport is plugged in, a remote one.
+same code reads the local machine or, through the hosting protocol's transport
+(:func:`scan_transport`), a remote one over SSH.
 """
 
 from __future__ import annotations
@@ -85,9 +85,14 @@ class DirectoryHost:
 
 
 class _TransportResult(Protocol):
-    returncode: int
-    stdout: str
-    stderr: str
+    @property
+    def returncode(self) -> int: ...
+
+    @property
+    def stdout(self) -> str: ...
+
+    @property
+    def stderr(self) -> str: ...
 
 
 class AsyncTransport(Protocol):
@@ -371,4 +376,33 @@ def scan_host(host: HostReader | None = None) -> Inventory:
     info = os_release(host, inv)
     os_packages(host, info, inv)
     runtimes(host, inv)
+    return inv
+
+
+class HostUnavailable(Exception):
+    """The host could not be reached (or stopped answering), so its inventory would be incomplete."""
+
+
+_PROBE = ("uname", "-s")
+"""A harmless command on the transport's allow-list, to tell "host unreachable" from "not installed"."""
+
+
+async def _probe(transport: AsyncTransport, when: str) -> None:
+    try:
+        await transport.run(list(_PROBE), timeout=30.0)
+    except Exception as exc:  # the transport's own error types
+        raise HostUnavailable(f"could not read the host {transport.name} ({when}): {exc}") from exc
+
+
+async def scan_transport(transport: AsyncTransport) -> Inventory:
+    """The host inventory through an async transport (the hosting protocol's local or SSH one).
+
+    The host is probed before and after: an unreachable host, or one lost half-way, raises
+    :class:`HostUnavailable` instead of returning a partial inventory, because a partial one
+    would make earlier findings for its packages look fixed.
+    """
+    await _probe(transport, "at the start of the inventory")
+    reader = AsyncTransportReader(transport, asyncio.get_running_loop())
+    inv = await asyncio.to_thread(scan_host, reader)
+    await _probe(transport, "lost during the inventory")
     return inv
