@@ -136,13 +136,27 @@ class AsyncTransportReader:
             self.errors.append(f"{path}: {exc}")
             return None
 
-    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+    async def _run(self, argv: Sequence[str], timeout: float) -> CommandResult | None:
         try:
-            res = self._call(self.transport.run(list(argv), timeout=timeout))
+            res = await self.transport.run(list(argv), timeout=timeout)
         except Exception as exc:  # the transport's own error types; see class docstring
             self.errors.append(f"{' '.join(argv)}: {exc}")
             return None
         return CommandResult(res.returncode, res.stdout + res.stderr)
+
+    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+        return self._call(self._run(argv, timeout))
+
+    def run_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float = 10.0
+    ) -> dict[tuple[str, ...], CommandResult | None]:
+        """Several commands at once: over SSH each one costs a round trip and a remote process
+        start, so the runtime version queries go out together (the transport bounds the channels)."""
+
+        async def all_of() -> list[CommandResult | None]:
+            return await asyncio.gather(*(self._run(a, timeout) for a in argvs))
+
+        return dict(zip((tuple(a) for a in argvs), self._call(all_of()), strict=True))
 
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -341,12 +355,20 @@ def _postgres_binaries(host: HostReader) -> list[tuple[str, ...]]:
 
 
 def runtimes(host: HostReader, inv: Inventory) -> None:
-    for rt in RUNTIMES:
-        cmds = list(rt.commands)
-        if rt.name == "postgresql":
-            cmds = _postgres_binaries(host) + cmds
+    postgres = _postgres_binaries(host)
+    plan = [
+        (rt, postgres + list(rt.commands) if rt.name == "postgresql" else list(rt.commands))
+        for rt in RUNTIMES
+    ]
+    # a reader that can run commands together (the SSH one) gets every candidate at once; the
+    # fallbacks that end up unused are version queries too, so asking them costs nothing but time
+    run_many = getattr(host, "run_many", None)
+    ready: dict[tuple[str, ...], CommandResult | None] = (
+        run_many([argv for _, cmds in plan for argv in cmds]) if run_many is not None else {}
+    )
+    for rt, cmds in plan:
         for argv in cmds:
-            res = host.run(argv)
+            res = ready[tuple(argv)] if tuple(argv) in ready else host.run(argv)
             if res is None:
                 continue
             m = re.search(rt.pattern, res.output)
