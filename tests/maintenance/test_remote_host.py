@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sg_sshd import Sshd, stop
 from typer.testing import CliRunner
 
@@ -126,3 +127,31 @@ def test_audit_over_ssh_matches_local_and_an_unreachable_host_resolves_nothing(
     assert all("could not read the host" in message for *_, message in run2.executions)
     assert not any(sf.status.value == "resolved" for sf in run2.findings)
     assert open_remote
+
+
+def test_every_inventory_command_is_on_the_read_only_allow_list() -> None:
+    from shopguard.hosting.transport.interface import CommandNotAllowed, check_allowed
+    from shopguard.maintenance.inventory.host import _PROBE, RUNTIMES
+
+    asked = [list(argv) for rt in RUNTIMES for argv in rt.commands]
+    asked += [
+        ["/usr/lib/postgresql/15/bin/postgres", "--version"],
+        ["find", "/usr/lib/postgresql", "-maxdepth", "3", "-name", "postgres", "-path", "*/bin/*"],
+        ["rpm", "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n"],
+        ["head", "-c", "67108864", "--", "/var/lib/dpkg/status"],
+        list(_PROBE),
+    ]
+    for argv in asked:
+        check_allowed(argv)
+    writing = [
+        ["rpm", "-e", "nginx"],
+        ["rpm", "-qa", "--qf", "x", "-i"],
+        ["php", "-r", "unlink('/etc/passwd');"],
+        ["openssl", "req", "-new", "-out", "/tmp/x"],
+        ["python3", "-c", "print(1)"],
+        ["mariadbd", "--bootstrap"],
+        ["find", "/", "-delete"],
+    ]
+    for argv in writing:
+        with pytest.raises(CommandNotAllowed):
+            check_allowed(argv)
