@@ -4,7 +4,9 @@ the same machine seen over SSH must give the same inventory and the same audit f
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sg_sshd import Sshd, stop
@@ -84,7 +86,8 @@ def test_inventory_of_an_unreachable_host_fails_clearly(tmp_path: Path, own_sshd
     assert "could not read the host" in res.stderr and "127.0.0.1" in res.stderr
 
 
-def _host_findings(run_findings: list, prefix: str) -> set[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+def _host_findings(run_findings: Iterable[Any], prefix: str) -> set[tuple[str, str, str, str]]:
+    """(check, component, title, severity) of the findings about one host's components."""
     out = set()
     for sf in run_findings:
         f = sf.finding
