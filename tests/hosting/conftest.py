@@ -10,14 +10,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sg_sshd import Sshd, free_port, own_sshd, sshd, start_sshd, stop, wait_port
+from sg_sshd import Sshd, free_port, own_sshd, sshd, start_sshd, stop, store_for, wait_port
 
 from shopguard.checks import CheckRun, all_checks, run_checks, select
 from shopguard.config import Config, Store
-from shopguard.hosting.settings import HostingSettings
 
 
 @pytest.fixture
@@ -27,21 +25,6 @@ def scratch() -> Iterator[Path]:
     d.chmod(0o755)
     yield d
     shutil.rmtree(d, ignore_errors=True)
-
-
-def store_for(
-    host: str = "local", *, web_roots: Sequence[Path] = (), databases: Any = (), **settings: Any
-) -> Store:
-    return Store.model_validate(
-        {
-            "name": "t",
-            "storefront_url": "https://shop.example/",
-            "host": host,
-            "web_roots": [str(p) for p in web_roots],
-            "databases": list(databases),
-            "hosting": HostingSettings(**settings).model_dump(),
-        }
-    )
 
 
 def run_hosting(

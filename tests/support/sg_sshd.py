@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,28 @@ from typing import Any
 import pytest
 
 from shopguard.config import Store
+from shopguard.hosting.settings import HostingSettings
+
+
+def store_for(
+    host: str = "local",
+    *,
+    name: str = "t",
+    web_roots: Sequence[Path] = (),
+    databases: Any = (),
+    **hosting_settings: Any,
+) -> Store:
+    """A test store on ``host``; extra keywords are its ``[stores.hosting]`` settings."""
+    return Store.model_validate(
+        {
+            "name": name,
+            "storefront_url": "https://shop.example/",
+            "host": host,
+            "web_roots": [str(p) for p in web_roots],
+            "databases": list(databases),
+            "hosting": HostingSettings(**hosting_settings).model_dump(),
+        }
+    )
 
 
 def free_port() -> int:
@@ -63,18 +85,10 @@ class Sshd:
     def url(self) -> str:
         return f"ssh://root@127.0.0.1:{self.port}"
 
-    def store(self, **fields: Any) -> Store:
-        """A store whose host is this sshd (its key and known_hosts set); ``fields`` add to or
-        override the other Store fields (``web_roots``, ``hosting``, ``maintenance``...)."""
-        return Store.model_validate(
-            {
-                "name": "t",
-                "storefront_url": "https://shop.example/",
-                "host": self.url,
-                "ssh_key": str(self.user_key),
-                "known_hosts": str(self.known_hosts),
-                **fields,
-            }
+    def store(self, **kw: Any) -> Store:
+        """A store whose host is this sshd, its key and known_hosts set; ``kw`` as for :func:`store_for`."""
+        return store_for(self.url, **kw).model_copy(
+            update={"ssh_key": self.user_key, "known_hosts": self.known_hosts}
         )
 
     def trust(self) -> None:
