@@ -241,13 +241,14 @@ def test_permission_denied_is_a_clear_check_error(tmp_path: Path) -> None:
         """
     )
     root = Path(__file__).resolve().parents[2]
+    pythonpath = (root, root / "tests" / "support")  # the conftest imports tests/support/sg_sshd.py
     out = subprocess.run(
         [sys.executable, "-c", script],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": str(root), "HOME": str(tmp_path)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath)), "HOME": str(tmp_path)},
     )
     assert out.returncode == 0, out.stderr
     assert (

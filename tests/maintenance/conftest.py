@@ -9,8 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sg_sshd import own_sshd, sshd
 
 from shopguard.maintenance.vulndb.sync import sync
+
+__all__ = [
+    "own_sshd",
+    "sshd",
+]  # a real sshd on loopback (tests/support/sg_sshd.py), for the SSH host inventory
 
 _REPO = Path(__file__).resolve().parents[2]
 SHARED = next(

@@ -26,8 +26,15 @@ maintenance_app = typer.Typer(help="Keeping the shop's software up to date.", no
 PATHS_ARG = typer.Argument(
     None, help="Web roots, project folders or lockfiles (default: the store's web roots)."
 )
-HOST_OPTION = typer.Option(False, "--host", help="Also list this machine's OS, packages and server software.")
-STORE_OPTION = typer.Option(None, "--store", "-s", help="Use this store's web roots from the config.")
+HOST_OPTION = typer.Option(
+    False,
+    "--host",
+    help="Also list the OS, packages and server software: of this machine, or with --store of the "
+    "store's host (over SSH for host = ssh://...).",
+)
+STORE_OPTION = typer.Option(
+    None, "--store", "-s", help="Use this store's web roots and host from the config."
+)
 ONLINE_OPTION = typer.Option(False, "--online", help="Ask the OSV API instead of the local database.")
 
 
@@ -52,6 +59,35 @@ def _roots(paths: list[Path] | None, config: Path | None, store: str | None) -> 
     return roots, stores[0].name if len(stores) == 1 else "shops"
 
 
+def _gather(
+    paths: list[Path] | None, host: bool, config: Path | None, store: str | None
+) -> tuple[Inventory, str]:
+    """The inventory the command asked for. Without --store, --host means this machine; with
+    --store, the store's host (local or SSH) and, unless PATHs are given, its web roots."""
+    from shopguard.maintenance.inventory.host import HostUnavailable
+    from shopguard.maintenance.service import collect, store_inventory
+
+    if store is None:
+        roots, name = _roots(paths, config, None) if paths or not host else ([], "host")
+        return collect(roots, host=host), name
+    inv = collect(_roots(paths, config, store)[0]) if paths else Inventory()
+    _, cfg = load(config)
+    try:
+        stores = cfg.store(store)
+    except ConfigError as exc:
+        fail(str(exc))
+    if not paths and not host and not any(s.web_roots for s in stores):
+        fail(
+            "the selected store(s) have no web_roots; give PATHs, add web_roots to the config, or use --host"
+        )
+    for s in stores:
+        try:
+            inv.extend(store_inventory(s, host=host, web_roots=not paths))
+        except HostUnavailable as exc:
+            fail(str(exc), ExitCode.RUN_FAILED)
+    return inv, stores[0].name if len(stores) == 1 else "shops"
+
+
 def _print_warnings(inv: Inventory) -> None:
     for w in inv.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False, soft_wrap=True)
@@ -67,12 +103,10 @@ def inventory_cmd(
 ) -> None:
     """List every component the shop runs, each with its Package URL."""
     from shopguard.maintenance.sbom import render_cyclonedx
-    from shopguard.maintenance.service import collect
 
     if fmt not in ("table", "json", "cyclonedx"):
         fail(f"--format {fmt!r}: expected table, json or cyclonedx")
-    roots, name = _roots(paths, config, store) if paths or not host else ([], "host")
-    inv = collect(roots, host=host)
+    inv, name = _gather(paths, host, config, store)
     _print_warnings(inv)
     comps = inv.unique()
     if fmt == "cyclonedx":
@@ -192,15 +226,14 @@ def plan_cmd(
     """One ordered list of upgrades that closes the most risk first, grouped by who upgrades what."""
     from shopguard.maintenance.assess import eol_findings, vulnerability_findings
     from shopguard.maintenance.plan import build_plan, grouped
-    from shopguard.maintenance.service import collect, find_vulnerabilities
+    from shopguard.maintenance.service import find_vulnerabilities
     from shopguard.maintenance.sources.interface import SourceError
     from shopguard.maintenance.sources.local import LocalSource
     from shopguard.maintenance.sources.osv_api import OsvApiSource
 
     if fmt not in ("table", "json"):
         fail(f"--format {fmt!r}: expected table or json")
-    roots, _ = _roots(paths, config, store) if paths or not host else ([], "host")
-    inv = collect(roots, host=host)
+    inv, _ = _gather(paths, host, config, store)
     _print_warnings(inv)
     comps = inv.unique()
     today = dt.date.today()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.config import Store
 from shopguard.findings import Finding
+from shopguard.hosting import open_transport
 from shopguard.maintenance.assess import (
     EOL_CHECK,
     INVENTORY_CHECK,
@@ -18,9 +18,9 @@ from shopguard.maintenance.assess import (
     vulnerability_findings,
     warning_findings,
 )
-from shopguard.maintenance.inventory.host import AsyncTransportReader, HostReader, LocalHost
+from shopguard.maintenance.inventory.host import LocalHost, scan_transport
 from shopguard.maintenance.model import Inventory
-from shopguard.maintenance.service import collect, find_vulnerabilities
+from shopguard.maintenance.service import REMOTE_WEB_ROOTS, collect, find_vulnerabilities
 from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.maintenance.sources.interface import VulnerabilitySource
 from shopguard.maintenance.sources.local import LocalSource
@@ -35,32 +35,25 @@ def _applies(store: Store) -> bool:
     return bool(store.web_roots) or _settings(store).inventory_host
 
 
-async def _host_reader(ctx: CheckContext) -> tuple[HostReader | None, str]:
-    """This machine, or the store's remote host through the hosting protocol's transport."""
-    if not _settings(ctx.store).inventory_host:
-        return None, ""
-    if ctx.store.is_local_host:
-        return LocalHost(), ""
-    # the hosting protocol's public function (shopguard.hosting.open_transport), when present
-    hosting = importlib.import_module("shopguard.hosting")
-    open_transport = getattr(hosting, "open_transport", None)
-    if open_transport is None:
-        return (
-            None,
-            "the host inventory over SSH needs the hosting protocol's transport; only web roots were read",
-        )
-    transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(ctx.store))
-    return AsyncTransportReader(transport, asyncio.get_running_loop()), ""
-
-
 async def store_inventory(ctx: CheckContext) -> Inventory:
-    """The store's inventory, built once per run and shared by the checks."""
+    """The store's inventory, built once per run and shared by the checks.
+
+    The host part comes from this machine, or from the store's remote host over the hosting
+    protocol's transport; an unreachable host makes the checks fail (HostUnavailable) rather
+    than report a partial inventory.
+    """
+    store = ctx.store
 
     async def build() -> Inventory:
-        reader, problem = await _host_reader(ctx)
-        inv = await asyncio.to_thread(collect, ctx.store.web_roots, host=reader or False)
-        if problem:
-            inv.warn(ctx.store.host, problem)
+        with_host = _settings(store).inventory_host
+        if store.is_local_host:
+            return await asyncio.to_thread(collect, store.web_roots, host=LocalHost() if with_host else False)
+        inv = Inventory()
+        if store.web_roots:
+            inv.warn(store.host, REMOTE_WEB_ROOTS)
+        if with_host:
+            transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(store))
+            inv.extend(await scan_transport(transport))
         return inv
 
     inv: Inventory = await ctx.resources.get("maintenance.inventory", build)

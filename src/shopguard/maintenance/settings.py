@@ -15,5 +15,5 @@ class MaintenanceSettings(BaseModel):
     ``osv-api``: ask api.osv.dev at every run (sends package names and versions to OSV)."""
     osv_api_url: str = "https://api.osv.dev"
     inventory_host: bool = True
-    """Also list the OS, its packages and the server runtimes (only when the store's host is ``local``
-    until the SSH transport is available)."""
+    """Also list the OS, its packages and the server runtimes of the store's host: this machine for
+    ``local``, over SSH (the hosting protocol's read-only transport) for ``ssh://...``."""

@@ -1,8 +1,8 @@
 """The host part of the inventory: OS release, OS packages, server runtimes.
 
 Everything goes through :class:`HostReader` (read a file, run a command), so the
-same code reads the local machine or, once the hosting protocol's SSH
-transport is plugged in, a remote one.
+same code reads the local machine or, through the hosting protocol's transport
+(:func:`scan_transport`), a remote one over SSH.
 """
 
 from __future__ import annotations
@@ -85,9 +85,14 @@ class DirectoryHost:
 
 
 class _TransportResult(Protocol):
-    returncode: int
-    stdout: str
-    stderr: str
+    @property
+    def returncode(self) -> int: ...
+
+    @property
+    def stdout(self) -> str: ...
+
+    @property
+    def stderr(self) -> str: ...
 
 
 class AsyncTransport(Protocol):
@@ -131,13 +136,27 @@ class AsyncTransportReader:
             self.errors.append(f"{path}: {exc}")
             return None
 
-    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+    async def _run(self, argv: Sequence[str], timeout: float) -> CommandResult | None:
         try:
-            res = self._call(self.transport.run(list(argv), timeout=timeout))
+            res = await self.transport.run(list(argv), timeout=timeout)
         except Exception as exc:  # the transport's own error types; see class docstring
             self.errors.append(f"{' '.join(argv)}: {exc}")
             return None
         return CommandResult(res.returncode, res.stdout + res.stderr)
+
+    def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+        return self._call(self._run(argv, timeout))
+
+    def run_many(
+        self, argvs: Sequence[Sequence[str]], timeout: float = 10.0
+    ) -> dict[tuple[str, ...], CommandResult | None]:
+        """Several commands at once: over SSH each one costs a round trip and a remote process
+        start, so the runtime version queries go out together (the transport bounds the channels)."""
+
+        async def all_of() -> list[CommandResult | None]:
+            return await asyncio.gather(*(self._run(a, timeout) for a in argvs))
+
+        return dict(zip((tuple(a) for a in argvs), self._call(all_of()), strict=True))
 
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -336,12 +355,20 @@ def _postgres_binaries(host: HostReader) -> list[tuple[str, ...]]:
 
 
 def runtimes(host: HostReader, inv: Inventory) -> None:
-    for rt in RUNTIMES:
-        cmds = list(rt.commands)
-        if rt.name == "postgresql":
-            cmds = _postgres_binaries(host) + cmds
+    postgres = _postgres_binaries(host)
+    plan = [
+        (rt, postgres + list(rt.commands) if rt.name == "postgresql" else list(rt.commands))
+        for rt in RUNTIMES
+    ]
+    # a reader that can run commands together (the SSH one) gets every candidate at once; the
+    # fallbacks that end up unused are version queries too, so asking them costs nothing but time
+    run_many = getattr(host, "run_many", None)
+    ready: dict[tuple[str, ...], CommandResult | None] = (
+        run_many([argv for _, cmds in plan for argv in cmds]) if run_many is not None else {}
+    )
+    for rt, cmds in plan:
         for argv in cmds:
-            res = host.run(argv)
+            res = ready[tuple(argv)] if tuple(argv) in ready else host.run(argv)
             if res is None:
                 continue
             m = re.search(rt.pattern, res.output)
@@ -371,4 +398,33 @@ def scan_host(host: HostReader | None = None) -> Inventory:
     info = os_release(host, inv)
     os_packages(host, info, inv)
     runtimes(host, inv)
+    return inv
+
+
+class HostUnavailable(Exception):
+    """The host could not be reached (or stopped answering), so its inventory would be incomplete."""
+
+
+_PROBE = ("uname", "-s")
+"""A harmless command on the transport's allow-list, to tell "host unreachable" from "not installed"."""
+
+
+async def _probe(transport: AsyncTransport, when: str) -> None:
+    try:
+        await transport.run(list(_PROBE), timeout=30.0)
+    except Exception as exc:  # the transport's own error types
+        raise HostUnavailable(f"could not read the host {transport.name} ({when}): {exc}") from exc
+
+
+async def scan_transport(transport: AsyncTransport) -> Inventory:
+    """The host inventory through an async transport (the hosting protocol's local or SSH one).
+
+    The host is probed before and after: an unreachable host, or one lost half-way, raises
+    :class:`HostUnavailable` instead of returning a partial inventory, because a partial one
+    would make earlier findings for its packages look fixed.
+    """
+    await _probe(transport, "at the start of the inventory")
+    reader = AsyncTransportReader(transport, asyncio.get_running_loop())
+    inv = await asyncio.to_thread(scan_host, reader)
+    await _probe(transport, "lost during the inventory")
     return inv
