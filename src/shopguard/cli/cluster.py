@@ -56,7 +56,7 @@ def worker(
     name: str | None = typer.Option(None, "--name", "-n", help="Worker name (default: shopguard@host)."),
     loglevel: str = typer.Option("INFO", "--loglevel"),
 ) -> None:
-    """Start a Celery worker that runs ShopGuard's checks (needs [cluster])."""
+    """Start a Celery worker that runs ShopGuard's checks (needs a \\[cluster] section)."""
     _, cfg = load(config)
     _require_cluster(cfg)
     assert cfg.cluster is not None
@@ -82,7 +82,7 @@ def scheduler(
     once: bool = typer.Option(False, "--once", help="Publish what is due now, then exit."),
     tick: float = typer.Option(5.0, "--tick", help="Seconds between looks at the schedule."),
 ) -> None:
-    """Enqueue each [[cluster.schedule]] entry for every store on its cadence."""
+    """Enqueue each \\[\\[cluster.schedule]] entry for every store on its cadence."""
     from shopguard.cluster.app import BrokerUnavailable
     from shopguard.cluster.scheduler import run_scheduler
     from shopguard.cluster.scheduler import tick as tick_once

@@ -297,7 +297,7 @@ def import_cmd(file: Path, config: Path | None = CONFIG_OPTION, db: str | None =
 
 @people_app.command("import")
 def people_import(file: Path, config: Path | None = CONFIG_OPTION, db: str | None = DB_OPTION) -> None:
-    """Import a roster CSV (email,name,roles,start_date[,end_date]); all rows or none."""
+    """Import a roster CSV (email,name,roles,start_date, optional end_date); all rows or none."""
     with _session(config, db) as (cfg, sdb):
         _done(f"{import_roster_csv(sdb, file, cfg.policies)} people imported")
 
