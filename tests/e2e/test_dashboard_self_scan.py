@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -142,12 +143,14 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
 
 
 def _scan(tmp_path: Path, base: str, cert: Path, env: dict[str, str]) -> tuple[dict[str, Any], int]:
-    """The real scan through the CLI. Nothing listens on plain HTTP for the dashboard's host on the
-    configured ``http_port`` (a free port), so the result does not depend on what else runs on :80."""
+    """The real scan through the CLI. The dashboard has one port; the other scheme is probed on that
+    same port (``http_port``/``https_port``), which is where a user would mistype it, and so the
+    result does not depend on whatever else on this machine listens on :80 or :443."""
+    port = urlsplit(base).port
     config = tmp_path / "shopguard.toml"
     config.write_text(
         f'[[stores]]\nname = "dashboard"\nstorefront_url = "{base}"\n'
-        f'[stores.web]\nca_bundle = "{cert}"\nhttp_port = {_free_port()}\n'
+        f'[stores.web]\nca_bundle = "{cert}"\nhttp_port = {port}\nhttps_port = {port}\n'
     )
     done = _cli(
         env,
