@@ -71,3 +71,31 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sg.db'}"
     r = _sg(tmp_path, "serve", "--workers", "2", "--port", "1", "--db", url)
     assert r.returncode == 2 and "needs PostgreSQL" in r.stderr
+
+
+def test_serve_refuses_a_tls_key_others_can_read(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    url = f"sqlite:///{tmp_path / 'sg.db'}"
+    r = _sg(tmp_path, "serve", "--port", "1", "--db", url, "--tls-cert", str(cert), "--tls-key", str(key))
+    assert r.returncode == 2 and "readable by its owner only" in r.stderr and "chmod 600" in r.stderr
+    r = _sg(tmp_path, "serve", "--port", "1", "--db", url, "--tls-cert", str(cert))
+    assert r.returncode == 2 and "--tls-cert and --tls-key go together" in r.stderr
+    r = _sg(
+        tmp_path,
+        "serve",
+        "--port",
+        "1",
+        "--db",
+        url,
+        "--tls-cert",
+        str(tmp_path / "no.pem"),
+        "--tls-key",
+        str(key),
+    )
+    assert r.returncode == 2 and "no such file" in r.stderr
+    key.chmod(0o600)
+    r = _sg(tmp_path, "serve", "--port", "1", "--db", url, "--tls-cert", str(cert), "--tls-key", str(key))
+    assert r.returncode == 2 and "not a PEM certificate and its matching key" in r.stderr

@@ -24,6 +24,29 @@ def _config_if_any(config_path: Path | None) -> object | None:
         return None
 
 
+def _tls_files(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS arguments, after checking the files. The private key must be readable by its
+    owner only, like the dashboard's secret key file: anyone who can read it can impersonate the
+    dashboard and read its sessions."""
+    import ssl
+    import stat
+
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        fail("--tls-cert and --tls-key go together (the certificate chain and its private key, PEM)")
+    for label, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            fail(f"{label} {path}: no such file (expected a PEM file)")
+    if stat.S_IMODE(key.stat().st_mode) & 0o077:
+        fail(f"--tls-key {key}: the private key must be readable by its owner only (chmod 600 {key})")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        fail(f"--tls-cert {cert} / --tls-key {key}: not a PEM certificate and its matching key ({exc})")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8470, "--port", min=1, max=65535),
@@ -39,6 +62,12 @@ def serve_command(
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Worker processes (more than one needs PostgreSQL)."
     ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="Serve HTTPS with this certificate (PEM, with its chain)."
+    ),
+    tls_key: Path | None = typer.Option(
+        None, "--tls-key", help="The certificate's private key (PEM, chmod 600)."
+    ),
 ) -> None:
     """Start the web dashboard."""
     import uvicorn
@@ -50,6 +79,8 @@ def serve_command(
 
     if cookie_secure not in ("auto", "always", "never"):
         fail("--cookie-secure: expected auto, always or never")
+    tls = _tls_files(tls_cert, tls_key)
+    scheme = "https" if tls else "http"
     try:
         cfg = _config_if_any(config)
     except ConfigError as exc:
@@ -63,9 +94,14 @@ def serve_command(
         )
     except VaultError as exc:
         fail(str(exc), ExitCode.RUN_FAILED)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"warning: listening on {host}; put it behind HTTPS (--cookie-secure always)", err=True)
-    typer.echo(f"ShopGuard dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1") and not tls:
+        typer.echo(
+            f"warning: listening on {host} over plain HTTP; use --tls-cert/--tls-key or put it "
+            "behind an HTTPS proxy (--behind-proxy --cookie-secure always)",
+            err=True,
+        )
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"ShopGuard dashboard on {scheme}://{shown}:{port}/ (Ctrl-C to stop)")
     if workers > 1:
         import os
 
@@ -85,6 +121,7 @@ def serve_command(
         uvicorn.run(
             "shopguard.web.factory:from_env", factory=True, workers=workers, host=host, port=port,
             log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1", server_header=False,
+            **tls,  # type: ignore[arg-type]
         )  # fmt: skip
         return
     uvicorn.run(
@@ -95,6 +132,7 @@ def serve_command(
         proxy_headers=proxy,
         forwarded_allow_ips="127.0.0.1",
         server_header=False,
+        **tls,  # type: ignore[arg-type]
     )
 
 
