@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import zipfile
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -18,7 +21,10 @@ from shopguard.cli.app import app
 from shopguard.maintenance.inventory.host import DirectoryHost, scan_host
 from shopguard.maintenance.matching import smallest_fix
 from shopguard.maintenance.sources.local import LocalSource
+from shopguard.maintenance.sources.osv_api import OsvApiSource
 from shopguard.maintenance.versions import compare
+
+from .conftest import send
 
 
 def osv(vid: str, eco: str, source: str, events: list[dict[str, str]]) -> dict[str, object]:
@@ -162,3 +168,52 @@ def test_dpkg_packages_match_source_package_advisories(tmp_path: Path) -> None:
     # only the Ubuntu notice: Debian's openssl advisory is for another distribution
     assert {c.name: [m.advisory.id for m in ms] for c, ms in ufound.items()} == {"libssl3": ["USN-9100-1"]}
     assert dpkg_says("3.0.2-0ubuntu1.10", "lt", "3.0.2-0ubuntu1.12")
+
+
+def test_online_source_asks_osv_for_the_source_package(
+    tmp_path: Path, http_server: Callable[..., str]
+) -> None:
+    """A loopback server answering like api.osv.dev, deciding "affected" with dpkg itself."""
+    records = {str(r["id"]): r for r in RECORDS}
+    asked: list[tuple[str, str, str]] = []
+
+    def affected(rec: dict[str, Any], eco: str, name: str, version: str) -> bool:
+        for a in rec["affected"]:
+            if a["package"] != {**a["package"], "ecosystem": eco, "name": name}:
+                continue
+            ev = {k: v for e in a["ranges"][0]["events"] for k, v in e.items()}
+            if "fixed" in ev:
+                return dpkg_says(version, "lt", ev["fixed"])
+            return dpkg_says(version, "le", ev["last_affected"])
+        return False
+
+    def querybatch(req: BaseHTTPRequestHandler) -> None:
+        body = json.loads(req.rfile.read(int(req.headers["Content-Length"])))
+        results = []
+        for q in body["queries"]:
+            eco, name, version = q["package"]["ecosystem"], q["package"]["name"], q["version"]
+            asked.append((eco, name, version))
+            ids = [i for i, r in records.items() if affected(r, eco, name, version)]
+            results.append({"vulns": [{"id": i} for i in ids]} if ids else {})
+        send(req, 200, json.dumps({"results": results}).encode())
+
+    def vuln(req: BaseHTTPRequestHandler) -> None:
+        send(req, 200, json.dumps(records[req.path.rsplit("/", 1)[-1]]).encode())
+
+    base = http_server({"/v1/querybatch": querybatch, "/v1/vulns/": vuln})
+    debian = scan_host(root(tmp_path, "deb", 'ID=debian\nVERSION_ID="12"\n', DEBIAN_STATUS + "\n"))
+    pkgs = [c for c in debian.components if c.kind == "os-package"]
+    found = OsvApiSource(base).query(pkgs)
+    assert ("Debian:12", "util-linux", "2.38.1-5+deb12u1") in asked
+    assert ("Debian:12", "foo", "1.0~rc1-1") in asked
+    got = {c.name: sorted(m.advisory.id for m in ms) for c, ms in found.items()}
+    # the same answer as the offline database gives (test above)
+    assert got == {
+        "apache2-bin": ["DSA-9001-1"],
+        "nginx-common": ["DSA-9002-1"],
+        "libfoo1": ["DSA-9003-1"],
+        "bar": ["DSA-9004-1"],
+        "bsdutils": ["DSA-9005-1"],
+    }
+    bsd = next(c for c in found if c.name == "bsdutils")
+    assert found[bsd][0].fixed == ("2.38.1-5+deb12u2",)
