@@ -94,7 +94,7 @@ def smallest_fix(component: Component, matches: Sequence[Match]) -> str | None:
     for m in matches:
         candidates.update(m.fixed)
     try:
-        cur = parse(scheme, component.version)
+        cur = parse(scheme, component.advisory_version)
     except BadVersion:
         cur = None
     parsed = []

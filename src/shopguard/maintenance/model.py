@@ -49,12 +49,21 @@ class Component:
     """Extra (ecosystem, name) pairs to look up advisories under (e.g. retire.js library names)."""
     direct: bool = True
     """False for transitive lockfile entries."""
+    match_version: str = ""
+    """Version advisories are compared against when it differs from ``version``: a Debian binary
+    package (``bsdutils 1:2.38.1-5``) is matched by its source package's version (``util-linux
+    2.38.1-5``), which is what advisories name. Empty means ``version``."""
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
         """Every (ecosystem, normalised name) this component's advisories are filed under."""
         own = (self.ecosystem, normalise_name(self.ecosystem, self.name))
         return (own, *[(e, normalise_name(e, n)) for e, n in self.match_keys if (e, n) != own])
+
+    @property
+    def advisory_version(self) -> str:
+        """The version advisories are compared against."""
+        return self.match_version or self.version
 
 
 @dataclass(frozen=True)

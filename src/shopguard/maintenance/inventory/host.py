@@ -242,7 +242,10 @@ def parse_dpkg_status(text: str, distro: str, release: str, loc: str) -> list[Co
         if not fields.get("Package") or "installed" not in fields.get("Status", "").split()[-1:]:
             continue
         name, version = fields["Package"], fields.get("Version", "")
-        source = fields.get("Source", name).split(" ", 1)[0]
+        # "Source: util-linux (2.38.1-5+deb12u1)": the source version differs from the binary's
+        src_field = re.match(r"^(\S+)(?:\s*\((\S+)\))?", fields.get("Source", name))
+        source = src_field.group(1) if src_field else name
+        source_version = (src_field.group(2) if src_field else None) or version
         purl = make_purl(
             eco,
             name,
@@ -265,6 +268,7 @@ def parse_dpkg_status(text: str, distro: str, release: str, loc: str) -> list[Co
                 "os-package",
                 "",
                 match_keys=((osv_eco, source),) if source != name else (),
+                match_version="" if source_version == version else source_version,
             )
         )
     return out

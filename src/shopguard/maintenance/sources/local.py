@@ -44,7 +44,7 @@ class LocalSource:
                     for i in range(0, len(names), _CHUNK):
                         for adv, aff in _rows(conn, eco, names[i : i + _CHUNK]):
                             for comp in by_key[(eco, aff.name)]:
-                                if is_affected(eco, comp.version, aff):
+                                if is_affected(eco, comp.advisory_version, aff):
                                     found[comp].append(Match(adv, aff))
         except VulnDBMissing as exc:
             raise SourceError(str(exc)) from exc

@@ -64,7 +64,8 @@ class OsvApiSource:
         for i in range(0, len(asked), BATCH):
             chunk = asked[i : i + BATCH]
             queries: list[dict[str, Any]] = [
-                {"package": {"name": c.name, "ecosystem": c.ecosystem}, "version": c.version} for c in chunk
+                {"package": {"name": _osv_name(c), "ecosystem": c.ecosystem}, "version": c.advisory_version}
+                for c in chunk
             ]
             pending = list(range(len(chunk)))
             while pending:
@@ -97,7 +98,7 @@ class OsvApiSource:
                 if adv.withdrawn:
                     continue
                 base = comp.ecosystem.split(":", 1)[0]
-                name = normalise_name(base, comp.name)
+                name = normalise_name(base, _osv_name(comp))
                 aff = next(
                     (a for a in affected if a.name == name and a.ecosystem.split(":", 1)[0] == base),
                     AffectedRecord(vid, comp.ecosystem, name),
@@ -106,3 +107,10 @@ class OsvApiSource:
             if matches:
                 out[comp] = merge_duplicates(matches)
         return out
+
+
+def _osv_name(c: Component) -> str:
+    """OSV files Debian/Ubuntu advisories under the source package (``libssl3`` -> ``openssl``)."""
+    if c.kind == "os-package" and c.match_keys:
+        return c.match_keys[0][1]
+    return c.name
