@@ -8,7 +8,7 @@ from shopguard.db.session import table_names
 
 
 def test_ddl_is_transactional(db_url: str) -> None:
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, transactional_ddl=True)
     with pytest.raises(RuntimeError), engine.begin() as conn:
         conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
         raise RuntimeError("migration failed half-way")

@@ -20,9 +20,6 @@ class DatabaseError(Exception):
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, open transactions, so that DDL (migrations)
-    # is transactional too: a migration that fails half-way leaves nothing behind.
-    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -31,11 +28,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_driver_autocommit(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+
+
 def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, transactional_ddl: bool = False) -> Engine:
+    """An engine for ShopGuard's database.
+
+    ``transactional_ddl`` (SQLite only) lets SQLAlchemy, not the driver, open every
+    transaction, so DDL is transactional and a migration that fails half-way leaves
+    nothing behind. It is used for migrations only: at run time the driver's own
+    behaviour (a transaction starts at the first write) avoids SQLite's read-to-write
+    upgrade conflicts, which fail at once instead of waiting for the busy timeout.
+    """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -51,7 +60,9 @@ def make_engine(url: str) -> Engine:
                 os.close(fd)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if transactional_ddl:
+            event.listen(engine, "connect", _sqlite_driver_autocommit)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -60,12 +71,21 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection_engine"] = engine
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    target = (
+        make_engine(engine.url.render_as_string(hide_password=False), transactional_ddl=True)
+        if sqlite
+        else engine
+    )
+    cfg.attributes["connection_engine"] = target
     try:
         command.upgrade(cfg, "head")
     except Exception as exc:
         safe = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot prepare ShopGuard's database at {safe}: {exc}") from exc
+    finally:
+        if target is not engine:
+            target.dispose()
 
 
 def open_database(url: str) -> sessionmaker[Session]:
