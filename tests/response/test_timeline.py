@@ -33,7 +33,7 @@ def test_chain_verifies_then_detects_an_edited_event(db: sessionmaker[Session], 
     iid = _incident(db, full_config)
     with db() as s:
         report = timeline.verify(s, incidents.get(s, iid))
-    assert report.ok and report.events == 5
+    assert report.ok and report.entries == 5
     with db.begin() as s:  # an insider "softens" the note
         s.execute(
             text("UPDATE response_timeline SET data = :d WHERE incident_id = :i AND seq = 2"),

@@ -707,7 +707,7 @@ def verify_cmd(
         for inc in targets:
             r = timeline.verify(s, inc)
             if r.ok:
-                console.print(f"incident #{inc.id}: timeline intact ({r.events} events)")
+                console.print(f"incident #{inc.id}: timeline intact ({r.entries} events)")
             else:
                 bad += 1
                 console.print(f"[bold red]incident #{inc.id}: timeline TAMPERED[/]")

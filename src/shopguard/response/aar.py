@@ -116,7 +116,7 @@ def report_markdown(s: Session, inc: Incident, config: Config) -> str:
             "opened_by": inc.opened_by,
             "closed": fmt_local(inc.closed_at, tz) if inc.closed_at else "still open",
         },
-        chain=f"verified, {chain.events} events" if chain.ok else "BROKEN: " + "; ".join(chain.problems),
+        chain=f"verified, {chain.entries} events" if chain.ok else "BROKEN: " + "; ".join(chain.problems),
         appraisal=appraisal,
         root_cause=inc.root_cause or "Not yet established.",
         changes="\n".join(f"- {c}" for c in changes) or "None recorded yet.",

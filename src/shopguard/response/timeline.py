@@ -7,9 +7,7 @@ count, so cutting events off the end is detected too.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,25 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopguard.db.base import utcnow
+from shopguard.db.chain import GENESIS, ChainLink, ChainReport, chain_hash, chain_time, verify_chain
+from shopguard.db.chain import canonical as canonical_json
 from shopguard.response.models import Incident, TimelineEvent
-
-GENESIS = "0" * 64
 
 
 def canonical(incident_id: int, seq: int, at: datetime, actor: str, kind: str, data: dict[str, Any]) -> str:
-    body = {
-        "incident": incident_id,
-        "seq": seq,
-        "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor": actor,
-        "kind": kind,
-        "data": data,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def chain_hash(prev: str, text: str) -> str:
-    return hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+    body = {"incident": incident_id, "seq": seq, "at": chain_time(at), "actor": actor, "kind": kind}
+    return canonical_json({**body, "data": data})
 
 
 def append(
@@ -65,33 +52,20 @@ def append(
     return ev
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    events: int
-    problems: tuple[str, ...]
-
-
 def verify(s: Session, incident: Incident) -> ChainReport:
-    events = list(
-        s.scalars(
-            select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.seq)
-        )
+    events = s.scalars(
+        select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.seq)
     )
-    problems: list[str] = []
-    prev = GENESIS
-    for i, ev in enumerate(events, start=1):
-        label = f"event {ev.seq} ({ev.kind}, {ev.at:%Y-%m-%d %H:%M:%S} UTC, by {ev.actor})"
-        if ev.seq != i:
-            problems.append(f"event {i} is missing (found seq {ev.seq} in its place)")
-        if ev.prev_hash != prev:
-            problems.append(f"{label}: does not link to the event before it")
-        expected = chain_hash(ev.prev_hash, canonical(incident.id, ev.seq, ev.at, ev.actor, ev.kind, ev.data))
-        if expected != ev.hash:
-            problems.append(f"{label}: content changed after it was written (hash mismatch)")
-        prev = ev.hash
-    if len(events) != incident.timeline_count:
-        problems.append(f"the incident records {incident.timeline_count} events but {len(events)} are stored")
-    if events and incident.timeline_head != events[-1].hash:
-        problems.append("the newest event is not the one the incident recorded (events removed or replaced)")
-    return ChainReport(not problems, len(events), tuple(problems))
+    links = (
+        ChainLink(
+            ev.seq,
+            ev.prev_hash,
+            ev.hash,
+            canonical(incident.id, ev.seq, ev.at, ev.actor, ev.kind, ev.data),
+            f"event {ev.seq} ({ev.kind}, {ev.at:%Y-%m-%d %H:%M:%S} UTC, by {ev.actor})",
+        )
+        for ev in events
+    )
+    return verify_chain(
+        links, incident.timeline_count, incident.timeline_head or GENESIS, "event", "incident", "events"
+    )
