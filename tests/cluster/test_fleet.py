@@ -42,6 +42,15 @@ def wait_marker(root: Path, timeout: float = 30) -> int:
         time.sleep(0.05)
 
 
+@pytest.fixture(autouse=True)
+def _both_workers_alive(fleet: Fleet) -> None:
+    """Each test starts with both workers up, even after one that killed a worker failed."""
+    for w in fleet.workers:
+        if w.proc is None or w.proc.poll() is not None:
+            w.start()
+            w.wait_ready()
+
+
 def test_sigkill_mid_task_every_audit_finishes_once_with_in_process_findings(
     fleet: Fleet, tmp_path: Path
 ) -> None:

@@ -100,5 +100,12 @@ def wait_for(app: Celery, task_ids: Sequence[str], timeout: float) -> list[dict[
             value = res.get(timeout=left, propagate=True, interval=0.2)
         except TimeoutError as exc:
             raise WaitTimeout(f"task {tid} did not finish within {timeout:g} s (it stays queued)") from exc
-        results.append(dict(value))
+        result = dict(value)
+        if result.get("status") == "duplicate":
+            # A redelivery (its worker died after the run was stored, before the ack)
+            # found the run already done: the caller waits for the run, so report how
+            # that run ended.
+            result["status"] = result.get("outcome") or "finished"
+            result["redelivered"] = True
+        results.append(result)
     return results

@@ -45,6 +45,8 @@ class Claim:
     attempts: int
     done: bool
     """The task had already finished (or was given up): nothing to do."""
+    outcome: str = ""
+    """For a task already done: how it ended (finished, poisoned, failed)."""
 
 
 def _netloc(store: Store) -> str:
@@ -59,7 +61,7 @@ def claim(db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: 
             with db.begin() as s:
                 row = s.get(ClusterTask, task_id, with_for_update=True)
                 if row is not None and row.status in ("finished", "poisoned", "failed"):
-                    return Claim(row.run_id or 0, row.attempts, True)
+                    return Claim(row.run_id or 0, row.attempts, True, row.status)
                 if row is None:
                     run = _new_run(payload)
                     s.add(run)
@@ -243,7 +245,7 @@ def execute(
     got = claim(db, task_id, payload, queue, worker or socket.gethostname())
     if got.done:
         log.info("task %s already done (run %s); redelivery ignored", task_id, got.run_id)
-        return {"task_id": task_id, "run_id": got.run_id, "status": "duplicate"}
+        return {"task_id": task_id, "run_id": got.run_id, "status": "duplicate", "outcome": got.outcome}
     if got.attempts > cs.max_attempts:
         return give_up(
             db,
