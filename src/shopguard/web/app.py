@@ -125,8 +125,10 @@ def create_app(
             status_code=403,
         )
 
-    from shopguard.web import api, pages
+    from shopguard.web import api, pages, views
 
     app.include_router(pages.router)
+    for router in views.routers():
+        app.include_router(router)
     app.include_router(api.router)
     return app

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from shopguard.db.models import FindingRecord
 from shopguard.db.repository import NotFound, load_run, set_triage
 from shopguard.findings import Triage
-from shopguard.web import auditlog, queries
+from shopguard.web import auditlog, nav, queries
 from shopguard.web.auth import (
     LoginRefused,
     WebContext,
@@ -32,6 +32,14 @@ from shopguard.web.permissions import ROLE_PERMS, Perm, Principal, Role, allowed
 from shopguard.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+
+nav.add("Overview", "/", Perm.OVERVIEW_READ, 10)
+nav.add("Findings", "/findings", Perm.FINDINGS_READ, 20)
+nav.add("Scans", "/runs", Perm.SCANS_READ, 40)
+nav.add("My policies", "/my/policies", Perm.POLICIES_OWN, 80)
+nav.add("Audit log", "/audit", Perm.AUDIT_READ, 90)
+nav.add("Users", "/settings/users", Perm.USERS_MANAGE, 95)
+nav.add("Secrets", "/settings/secrets", Perm.SECRETS_MANAGE, 96)
 
 
 def need(perm: Perm) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from shopguard.findings import PROTOCOL_TITLES
+from shopguard.web.nav import items_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -26,3 +27,4 @@ def _json(value: Any) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["pretty"] = _json
 templates.env.globals["PROTOCOL_TITLES"] = PROTOCOL_TITLES
+templates.env.globals["nav_items"] = items_for
