@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -53,7 +54,7 @@ def renv(env: Env) -> Iterator[Env]:
     yield env
 
 
-def _open(c: TestClient, csrf: str, **over: str) -> object:
+def _open(c: TestClient, csrf: str, **over: str) -> httpx.Response:
     data = {
         "csrf_token": csrf,
         "store": "alpha",
@@ -69,8 +70,8 @@ def _open(c: TestClient, csrf: str, **over: str) -> object:
 def _opened(renv: Env, **over: str) -> tuple[TestClient, str, int]:
     c, csrf = renv.session_client(ROLE_EMAIL[Role.ANALYST])
     r = _open(c, csrf, **over)
-    assert r.status_code == 303, r.text  # type: ignore[attr-defined]
-    m = re.fullmatch(r"/response/incidents/(\d+)", r.headers["location"])  # type: ignore[attr-defined]
+    assert r.status_code == 303, r.text
+    m = re.fullmatch(r"/response/incidents/(\d+)", r.headers["location"])
     assert m is not None
     return c, csrf, int(m.group(1))
 
@@ -128,15 +129,15 @@ def test_open_incident_shows_tasks_timeline_and_counting_deadlines(renv: Env) ->
 def test_bad_open_form_is_marked_and_nothing_saved(renv: Env) -> None:
     c, csrf = renv.session_client(ROLE_EMAIL[Role.ANALYST])
     r = _open(c, csrf, title="  ", discovered="yesterday-ish")
-    assert r.status_code == 400  # type: ignore[attr-defined]
-    text = r.text  # type: ignore[attr-defined]
+    assert r.status_code == 400
+    text = r.text
     assert re.search(r'name="title" value="  " aria-invalid="true"', text)
     assert re.search(r'name="discovered" value="yesterday-ish" aria-invalid="true"', text)
     future = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     r2 = _open(c, csrf, discovered=future)
-    assert r2.status_code == 400 and "in the future" in r2.text  # type: ignore[attr-defined]
+    assert r2.status_code == 400 and "in the future" in r2.text
     r3 = _open(c, csrf, store="gamma")
-    assert r3.status_code == 400 and "choose one of your stores" in r3.text  # type: ignore[attr-defined]
+    assert r3.status_code == 400 and "choose one of your stores" in r3.text
     with renv.db() as s:
         assert s.scalar(select(Incident.id)) is None
     assert _audit(renv, "incident.open") == []
@@ -309,7 +310,7 @@ def test_store_scope_and_read_only_roles(renv: Env) -> None:
     assert f"/response/incidents/{iid}" not in scoped.get("/response/incidents").text
     r = scoped.post(f"/response/incidents/{iid}/tasks/1/done", data={"csrf_token": scsrf})
     assert r.status_code == 404
-    assert _open(scoped, scsrf).status_code == 400  # type: ignore[attr-defined]
+    assert _open(scoped, scsrf).status_code == 400
     aud, acsrf = renv.session_client(ROLE_EMAIL[Role.AUDITOR])
     page = aud.get(f"/response/incidents/{iid}").text
     assert "Skimmer found" in page and 'id="next-phase"' not in page and 'id="upload-evidence"' not in page
