@@ -286,6 +286,7 @@ def test_overdue_notice_and_marking_sent(renv: Env) -> None:
         f"/response/incidents/{iid}/notifications", data={"csrf_token": csrf, "party": "acquirer"}
     )
     assert no_method.status_code == 400 and "say how it was sent" in no_method.text
+    assert re.search(r'name="method" value="" aria-invalid="true"', no_method.text)
     r = c.post(
         f"/response/incidents/{iid}/notifications",
         data={"csrf_token": csrf, "party": "acquirer", "method": "phone", "reference": "case 77"},

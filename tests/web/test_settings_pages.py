@@ -171,3 +171,21 @@ def test_channels_from_shopguard_toml_are_listed_and_testable(
     r = _test(env, "ops")
     assert r.status_code == 200 and "Test message sent through ops" in r.text
     assert "of store alpha" in box.wait_for(lambda m: "TEST" in m)
+
+
+def test_the_monitoring_daemon_gets_dashboard_channels(env: Env, smtp: tuple[Mailbox, int]) -> None:
+    """`shopguard monitor` adds the dashboard's channels to shopguard.toml's before routing alerts."""
+    from shopguard.monitoring.channels import route, send
+    from shopguard.web.channels import with_dashboard_channels
+
+    box, port = smtp
+    assert with_dashboard_channels(env.config, env.db, env.key) is env.config  # none yet: unchanged
+    assert _add(env, "pager", mail_url(port), "high").status_code == 303
+    cfg = with_dashboard_channels(env.config, env.db, env.key)
+    assert [c.name for c in cfg.alerts] == ["pager"]
+    assert route(cfg.alerts, "medium") == [] and [c.name for c in route(cfg.alerts, "critical")] == ["pager"]
+    result = send(
+        route(cfg.alerts, "critical"), "[ShopGuard] DOWN: alpha / home", "DOWN: home of store alpha"
+    )
+    assert result.delivered == ("pager",)
+    assert "DOWN: home of store alpha" in box.wait_for(lambda m: "DOWN" in m)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.config import AlertChannel, Config, SecretRef
 from shopguard.findings import Severity
@@ -168,3 +168,23 @@ def record_test(s: Session, name: str, ok: bool) -> None:
     if row is not None:
         row.last_test_at = datetime.now(UTC)
         row.last_test_ok = ok
+
+
+def with_dashboard_channels(config: Config, db: sessionmaker[Session], key: bytes | None = None) -> Config:
+    """``config`` with the dashboard's channels added to ``alerts``: what the monitoring daemon
+    routes alerts to. The vault key is loaded only when there is a dashboard channel; a database
+    without the dashboard's tables (never served) simply has none."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from shopguard.web.vault import load_key
+
+    try:
+        with db() as s:
+            if s.scalar(select(WebAlertChannel.id).limit(1)) is None:
+                return config
+            extra = stored_channels(s, Vault(key or load_key()))
+    except (OperationalError, ProgrammingError):
+        return config
+    # model_copy skips validation: the decrypted URLs are values, which the file format forbids
+    # inline, but here they came from the encrypted vault, not from shopguard.toml.
+    return config.model_copy(update={"alerts": (*config.alerts, *extra)})

@@ -419,22 +419,14 @@ def incident_notified(
 ) -> Response:
     form = {"party": party, "method": method, "reference": reference}
     if not method.strip():
-        return _incident_page(
-            request,
-            me,
-            incident_id,
-            {f"method.{party}": "say how it was sent (e-mail, portal, phone)"},
-            form,
-            400,
-        )
+        errors = {"method": "say how it was sent (e-mail, portal, phone)"}
+        return _incident_page(request, me, incident_id, errors, form, 400)
 
     def apply(s: Session, inc: Incident) -> dict[str, Any]:
         incidents.mark_sent(s, inc, party, method=method, actor=me.email, reference=reference.strip())
         return {"party": party, "method": method.strip()}
 
-    return _change(
-        request, me, incident_id, "incident.notified", apply, f"method.{party}", form, "notifications"
-    )
+    return _change(request, me, incident_id, "incident.notified", apply, "party", form, "notifications")
 
 
 @router.post("/response/incidents/{incident_id}/close")
