@@ -322,3 +322,40 @@ def test_store_scope_and_read_only_roles(renv: Env) -> None:
         == 403
     )
     assert c.get("/response/incidents/99999").status_code == 404
+
+
+def test_appraisal_changes_the_deadlines_and_bad_values_are_marked(renv: Env) -> None:
+    c, csrf, iid = _opened(renv)
+    page = c.get(f"/response/incidents/{iid}").text
+    assert "No damage appraisal yet" in page and 'id="party-gdpr-authority"' in page
+    url = f"/response/incidents/{iid}/appraisal"
+    bad = c.post(url, data={"csrf_token": csrf, "records": "lots", "affected": "EU800"})
+    assert bad.status_code == 400
+    assert re.search(r'<fieldset aria-invalid="true"><legend>Data involved', bad.text)
+    assert re.search(r'name="records" value="lots" aria-invalid="true"', bad.text)
+    assert re.search(r'name="affected" value="EU800" aria-invalid="true"', bad.text)
+    over = c.post(url, data={"csrf_token": csrf, "data_kinds": ["email"], "records": "5", "affected": "EU=9"})
+    assert over.status_code == 400 and "exceed" in over.text
+    with renv.db() as s:
+        inc = s.get(Incident, iid)
+        assert inc is not None and inc.appraisal is None
+    # Only e-mail addresses of 40 Californians, encrypted: no EU authority, no acquirer.
+    ok = c.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "data_kinds": ["email", "name"],
+            "records": "40",
+            "affected": "US-CA=40",
+            "high_risk": "no",
+            "encrypted": "yes",
+        },
+    )
+    assert ok.status_code == 303, ok.text[-1500:]
+    page = c.get(f"/response/incidents/{iid}").text
+    assert 'id="appraisal-summary">email, name; 40 records (US-CA 40); encrypted' in page
+    assert 'id="party-gdpr-authority"' not in page and 'id="party-acquirer"' not in page
+    assert "No damage appraisal yet" not in page
+    assert "Damage appraised: email, name; 40 records" in page
+    (ev,) = _audit(renv, "incident.appraisal")
+    assert ev.data["records"] == 40

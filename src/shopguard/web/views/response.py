@@ -24,6 +24,7 @@ from shopguard.db.base import utcnow
 from shopguard.findings import Severity
 from shopguard.response import evidence, incidents, notify, plan, timeline
 from shopguard.response.aar import describe
+from shopguard.response.appraisal import DataKind
 from shopguard.response.deadlines import TimeZoneError
 from shopguard.response.evidence import EvidenceError
 from shopguard.response.models import EvidenceItem, Incident, TimelineEvent
@@ -304,6 +305,8 @@ def _incident_page(
             "phase_titles": PHASE_TITLES,
             "next_phase": _next_phase(inc.phase),
             "note_kinds": incidents.NOTE_KINDS,
+            "data_kinds": [k.value for k in DataKind],
+            "appraisal": incidents.appraisal_of(inc),
             "now": now,
             "local": local,
             "countdown": _countdown,
@@ -427,6 +430,52 @@ def incident_notified(
         return {"party": party, "method": method.strip()}
 
     return _change(request, me, incident_id, "incident.notified", apply, "party", form, "notifications")
+
+
+@router.post("/response/incidents/{incident_id}/appraisal")
+def incident_appraisal(
+    request: Request,
+    incident_id: RowId,
+    me: Annotated[Principal, need(Perm.RESPONSE_MANAGE)],
+    data_kinds: Annotated[list[str] | None, Form()] = None,
+    records: Annotated[str, Form(max_length=12)] = "",
+    affected: Annotated[str, Form(max_length=2000)] = "",
+    high_risk: Annotated[str, Form(max_length=8)] = "",
+    encrypted: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Record the damage appraisal; the notification deadlines follow from it."""
+    kinds = [k for k in (data_kinds or []) if k]
+    form = {"records": records, "affected": affected, "high_risk": high_risk, "encrypted": encrypted}
+    errors: dict[str, str] = {}
+    raw: dict[str, Any] = {"data_kinds": kinds}
+    if not kinds:
+        errors["data_kinds"] = "tick the kinds of data involved"
+    if not records.strip().isdigit():
+        errors["records"] = "a whole number of records (0 or more)"
+    else:
+        raw["records"] = int(records)
+    counts: dict[str, int] = {}
+    for part in (x.strip() for x in affected.replace(";", ",").split(",")):
+        if not part:
+            continue
+        code, sep, n = part.partition("=")
+        if not sep or not n.strip().isdigit() or not code.strip():
+            errors["affected"] = f"{part!r}: write JURISDICTION=COUNT, e.g. EU=800, US-CA=120"
+            break
+        counts[code.strip()] = counts.get(code.strip(), 0) + int(n)
+    raw["affected"] = counts
+    if high_risk in ("yes", "no"):
+        raw["high_risk"] = high_risk == "yes"
+    raw["encrypted"] = encrypted == "yes"
+    if errors:
+        return _incident_page(request, me, incident_id, errors, {**form, "kinds": ",".join(kinds)}, 400)
+
+    def apply(s: Session, inc: Incident) -> dict[str, Any]:
+        a = incidents.appraise(s, inc, raw, me.email)
+        return {"data_kinds": [k.value for k in a.data_kinds], "records": a.records, "affected": a.affected}
+
+    # A refused appraisal (AppraisalError, a ValueError naming the field) re-renders via _change.
+    return _change(request, me, incident_id, "incident.appraisal", apply, "appraisal", form, "notifications")
 
 
 @router.post("/response/incidents/{incident_id}/close")
