@@ -87,6 +87,9 @@ def _fill(env: Env, path: str, email: str) -> str:
         "slug": ACK_SLUG,
         "user_id": str(victim),
         "token_id": str(tok),
+        "incident_id": "1",
+        "number": "1",
+        "evidence_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:
@@ -153,6 +156,13 @@ EXPECTED = {
     ("GET", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/my/policies/{slug}/acknowledge"): Perm.POLICIES_OWN,
+    ("POST", "/response/incidents"): Perm.RESPONSE_MANAGE,
+    ("POST", "/response/incidents/{incident_id}/evidence"): Perm.RESPONSE_MANAGE,
+    ("GET", "/response/incidents/{incident_id}/evidence/{evidence_id}"): Perm.EXPORTS_READ,
+    ("POST", "/policies/{slug}/versions/{number}/publish"): Perm.POLICIES_MANAGE,
+    ("POST", "/policies/training"): Perm.POLICIES_MANAGE,
+    ("GET", "/settings/channels"): Perm.SETTINGS_MANAGE,
+    ("POST", "/settings/channels/test"): Perm.SETTINGS_MANAGE,
 }
 
 
