@@ -1,0 +1,121 @@
+"""PCI DSS 11.6.1 tamper detection end to end: audits of a real loopback checkout in Chromium,
+alerts by e-mail to a real aiosmtpd server. The first run records the baseline, a changed page
+alerts exactly once, the same change on the next run alerts no more."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from sgmon_support import Mailbox, free_port, mail_url
+from webscan_servers import Answer, Site, serve
+
+from shopguard.audit import run_audit
+from shopguard.config import parse_config
+from shopguard.findings import FindingStatus, Severity
+from shopguard.scanning.pages.tamper import diff_states, summarize
+
+CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; report-uri /csp?key=hdr-secret-123"
+JS = {"Content-Type": "application/javascript"}
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    ctl = Controller(box, hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    yield box, ctl.port
+    ctl.stop()
+
+
+def page(extra: str = "") -> str:
+    return f"<!doctype html><html><head><script src='/js/app.js'></script></head><body>{extra}</body></html>"
+
+
+def test_a_changed_checkout_alerts_once(sessions, mailbox):
+    box, port = mailbox
+    shop = Site(
+        {
+            "/checkout": Answer(200, {"Content-Security-Policy": CSP}, page()),
+            "/js/app.js": Answer(200, JS, "window.app=1;"),
+            "/js/helper.js": Answer(200, JS, "window.h=1;"),
+        }
+    )
+    with serve(shop):
+        config = parse_config(
+            {
+                "allow_inline_secrets": True,
+                "alerts": [{"name": "owner-mail", "url": {"value": mail_url(port)}, "min_severity": "high"}],
+                "stores": [
+                    {
+                        "name": "shop",
+                        "storefront_url": shop.url,
+                        "checkout_url": shop.url + "checkout",
+                        "pages": {"settle_ms": 100},
+                    }
+                ],
+            }
+        )
+
+        def audit():
+            run = run_audit(config, config.stores, sessions, selectors=["scanning.pages"], timeout=90)
+            assert run.check_errors == 0, run.executions
+            time.sleep(0.3)  # a late e-mail would arrive now
+            return run
+
+        baseline = audit()
+        assert [f for f in baseline.findings if f.finding.check_id == "scanning.pages.tamper"] == []
+        assert box.messages == []
+
+        # A skimmer appears (its URL carries a token) and the CSP goes.
+        shop.routes["/checkout"] = Answer(
+            200, {}, page("<script src='/js/helper.js?session=tok-999'></script>")
+        )
+        changed = audit()
+        [tamper] = [f for f in changed.findings if f.finding.check_id == "scanning.pages.tamper"]
+        assert tamper.status is FindingStatus.NEW and tamper.finding.severity == Severity.HIGH
+        assert len(box.messages) == 1
+        mail = box.messages[0]
+        assert "Subject: [ShopGuard] CHANGED: shop / checkout page scripts and headers" in mail
+        assert "The checkout page changed since the last check (PCI DSS 11.6.1)." in mail
+        assert f"New scripts: {shop.url}js/helper.js" in mail
+        assert "Security headers removed: content-security-policy" in mail
+        assert "Severity: high" in mail and "Incident: " in mail
+        assert f"Target: {shop.url}checkout" in mail
+        # no query strings, no header values: either may hold a token
+        assert "tok-999" not in mail and "hdr-secret-123" not in mail
+
+        again = audit()
+        # the change is now the page's state: the run reports no change, and resolves the last one
+        assert [f.status for f in again.findings if f.finding.check_id == "scanning.pages.tamper"] == [
+            FindingStatus.RESOLVED
+        ]
+        assert len(box.messages) == 1
+
+        # The next, different change alerts again, once.
+        shop.routes["/js/app.js"] = Answer(200, JS, "window.app=2;")
+        third = audit()
+        assert [f.finding.check_id for f in third.findings if f.status is FindingStatus.NEW] == [
+            "scanning.pages.tamper"
+        ]
+        assert len(box.messages) == 2
+        assert f"Scripts whose content changed: {shop.url}js/app.js" in box.messages[1]
+
+
+def test_change_summary_names_only():
+    before = {"scripts": {"a": "1", "b": "2"}, "iframes": [], "headers": {"x-frame-options": "DENY"}}
+    now = {"scripts": {"a": "9", "c": "3"}, "iframes": ["https://pay.example/f"], "headers": {}}
+    changes = diff_states(before, now)
+    assert changes == {
+        "scripts_added": ["c"],
+        "scripts_removed": ["b"],
+        "scripts_changed": ["a"],
+        "headers_removed": ["x-frame-options"],
+        "iframes_added": ["https://pay.example/f"],
+    }
+    text = summarize(changes)
+    assert "DENY" not in text
+    assert text.splitlines()[0] == "New scripts: c"
+    many = summarize({"scripts_added": [f"s{i}" for i in range(13)]})
+    assert many.endswith("s9 (+3 more)")
