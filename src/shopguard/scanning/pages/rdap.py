@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -36,6 +37,8 @@ import httpx
 from shopguard import __version__
 from shopguard.paths import user_data_dir
 from shopguard.scanning.pages.settings import DomainAge
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
 BOOTSTRAP_TTL = timedelta(days=7)
@@ -151,7 +154,10 @@ class RdapClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
-        self._save_cache()
+        try:
+            self._save_cache()
+        except OSError as exc:  # a read-only data folder costs repeat look-ups, not the run
+            log.warning("cannot write the RDAP cache %s: %s", self.cache_path, exc.strerror)
 
     # -- cache -------------------------------------------------------------------------------
 
