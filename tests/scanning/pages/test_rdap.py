@@ -148,6 +148,12 @@ async def test_slow_broken_and_limited_registries_leave_domains_unchecked(tmp_pa
         assert capped["b.shop"].error == "look-up limit for one run reached"
         assert len(domain_requests(site)) == 3  # fresh-cdn (timed out), old-widgets, a.shop
 
+        # The check's own deadline bounds all look-ups together.
+        patient = settings.model_copy(update={"cache": tmp_path / "fourth.json", "timeout_s": 10})
+        async with RdapClient(patient, now=NOW) as rdap:
+            late = await rdap.lookup_all(["fresh-cdn.shop"], time_left=0.5)
+        assert late["fresh-cdn.shop"].error == "the check ran out of time"
+
 
 def test_a_corrupt_cache_is_a_clear_error(tmp_path: Path):
     bad = tmp_path / "rdap.json"

@@ -89,7 +89,7 @@ class PaymentPageMonitor(BaseCheck):
         for f in tamper_findings(self.id, loaded, previous, _sev):
             yield f
         if store.pages.domain_age.enabled:
-            for f in await domain_age_findings(self.id, store, loaded):
+            for f in await domain_age_findings(self.id, store, loaded, max(5.0, ctx.seconds_left - 2)):
                 yield f
 
     def _judge(self, store: Store, inv: PageInventory, ok: Approved, bad: object) -> list[Finding]:
@@ -271,7 +271,9 @@ def _foreign_domains(store: Store, inv: PageInventory) -> dict[str, str]:
     return out
 
 
-async def domain_age_findings(check_id: str, store: Store, inventories: list[PageInventory]) -> list[Finding]:
+async def domain_age_findings(
+    check_id: str, store: Store, inventories: list[PageInventory], time_left: float | None = None
+) -> list[Finding]:
     """Recently registered domains among the pages' third parties (RDAP; opt-in)."""
     settings = store.pages.domain_age
     per_page = {inv.label: _foreign_domains(store, inv) for inv in inventories}
@@ -281,7 +283,7 @@ async def domain_age_findings(check_id: str, store: Store, inventories: list[Pag
     now = utcnow()
     try:
         async with RdapClient(settings, now=now) as rdap:
-            regs = await rdap.lookup_all(wanted)
+            regs = await rdap.lookup_all(wanted, time_left)
     except RdapError as exc:
         regs = {d: Registration(d, None, "", str(exc)) for d in wanted}
     out: list[Finding] = []

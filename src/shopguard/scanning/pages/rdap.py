@@ -268,8 +268,11 @@ class RdapClient:
         self._cache["domains"][domain] = row
         return Registration(domain, when, url, note=note)
 
-    async def lookup_all(self, domains: Iterable[str]) -> dict[str, Registration]:
-        """Look up each domain once; uncached ones beyond ``max_lookups`` are left unchecked."""
+    async def lookup_all(
+        self, domains: Iterable[str], time_left: float | None = None
+    ) -> dict[str, Registration]:
+        """Look up each domain once; uncached ones beyond ``max_lookups``, or not answered
+        within ``time_left`` seconds (the rest of the check's time), are left unchecked."""
         wanted = sorted(set(domains))
         out: dict[str, Registration] = {}
         todo: list[str] = []
@@ -287,5 +290,10 @@ class RdapClient:
             async with gate:
                 out[d] = await self.lookup(d)
 
-        await asyncio.gather(*(one(d) for d in todo))
+        try:
+            async with asyncio.timeout(time_left):
+                await asyncio.gather(*(one(d) for d in todo))
+        except TimeoutError:
+            for d in todo:
+                out.setdefault(d, Registration(d, None, "", "the check ran out of time"))
         return out
