@@ -119,3 +119,34 @@ def test_change_summary_names_only():
     assert text.splitlines()[0] == "New scripts: c"
     many = summarize({"scripts_added": [f"s{i}" for i in range(13)]})
     assert many.endswith("s9 (+3 more)")
+
+
+def test_tamper_severity_follows_what_changed_and_which_page():
+    from shopguard.scanning.pages.browser import PageInventory, ScriptItem
+    from shopguard.scanning.pages.checks import _sev
+    from shopguard.scanning.pages.tamper import Previous, page_state, tamper_findings
+
+    def inv(label: str, scripts: tuple[str, ...], headers: dict[str, str]) -> PageInventory:
+        items = [ScriptItem("script", s, s, "h-" + s) for s in scripts]
+        return PageInventory(label, f"https://shop.example/{label}?x=1", scripts=items, headers=headers)
+
+    base = {"x-frame-options": "DENY"}
+    before = {
+        "checkout": Previous(page_state(inv("checkout", ("a.js",), base)), 7),
+        "basket": Previous(page_state(inv("basket", ("a.js",), base)), 7),
+    }
+    now = [
+        inv("checkout", ("a.js",), {**base, "referrer-policy": "no-referrer"}),  # only a header added
+        inv("basket", ("a.js", "evil.js"), base),  # a new script on the basket
+    ]
+    found = tamper_findings("scanning.pages", now, before, _sev)
+    observed = [f for f in found if f.check_id == "scanning.pages.observed"]
+    assert [f.location for f in observed] == ["https://shop.example/checkout", "https://shop.example/basket"]
+    tamper = {f.key.split(":")[0]: f for f in found if f.check_id == "scanning.pages.tamper"}
+    assert tamper["checkout"].severity == Severity.LOW
+    assert tamper["basket"].severity == Severity.MEDIUM
+    assert tamper["basket"].evidence["previous_run"] == 7
+    assert tamper["basket"].key.startswith("basket:7:")
+    # unchanged pages give only the record
+    same = tamper_findings("scanning.pages", [inv("checkout", ("a.js",), base)], before, _sev)
+    assert [f.check_id for f in same] == ["scanning.pages.observed"]

@@ -68,8 +68,10 @@ def previous_states(db: sessionmaker[Session] | None, store: str) -> dict[str, P
     out: dict[str, Previous] = {}
     with db() as s:
         for rec in s.scalars(
-            select(FindingRecord).where(FindingRecord.store == store, FindingRecord.check_id == OBSERVED)
-        ):
+            select(FindingRecord)
+            .where(FindingRecord.store == store, FindingRecord.check_id == OBSERVED)
+            .order_by(FindingRecord.last_seen.desc(), FindingRecord.id.desc())
+        ):  # newest first: a page whose URL was reconfigured has an older record too
             state = (rec.evidence or {}).get("state")
             if isinstance(state, dict) and rec.key not in out:
                 out[rec.key] = Previous(state, rec.last_run_id)
