@@ -150,3 +150,73 @@ def test_tamper_severity_follows_what_changed_and_which_page():
     # unchanged pages give only the record
     same = tamper_findings("scanning.pages", [inv("checkout", ("a.js",), base)], before, _sev)
     assert [f.check_id for f in same] == ["scanning.pages.observed"]
+
+
+def test_the_monitoring_daemons_scheduled_page_scan_alerts_once_per_change(sessions, mailbox):
+    """The scheduled path: `shopguard monitor`'s scan-pages job runs the audit, which alerts."""
+    from sgmon_support import Running, wait_until
+    from sqlalchemy import func, select
+
+    from shopguard.db.models import RunRecord
+    from shopguard.monitoring.engine import Daemon
+
+    box, port = mailbox
+    shop = Site(
+        {
+            "/checkout": Answer(200, {"Content-Security-Policy": CSP}, page()),
+            "/js/app.js": Answer(200, JS, "window.app=1;"),
+            "/js/helper.js": Answer(200, JS, "window.h=1;"),
+        }
+    )
+
+    def finished_runs() -> int:
+        with sessions() as s:
+            return int(s.scalar(select(func.count()).where(RunRecord.status == "finished")) or 0)
+
+    def change_mails() -> list[str]:
+        return [m for m in box.messages if "CHANGED: shop / checkout page" in m]
+
+    with serve(shop):
+        config = parse_config(
+            {
+                "allow_inline_secrets": True,
+                "alerts": [{"name": "owner-mail", "url": {"value": mail_url(port)}}],
+                "stores": [
+                    {
+                        "name": "shop",
+                        "storefront_url": shop.url,
+                        "checkout_url": shop.url + "checkout",
+                        "pages": {"settle_ms": 100},
+                        "monitors": {
+                            "use_defaults": False,
+                            "alerting": {"confirm": 1, "reminder_s": 0},
+                            "monitors": [
+                                {
+                                    "kind": "audit",
+                                    "name": "scan-pages",
+                                    "selectors": ["scanning.pages"],
+                                    "interval_s": 0.5,
+                                    "timeout_s": 120,
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+        run = Running(Daemon(config, sessions, flush_interval=0.1))
+        try:
+            wait_until(lambda: finished_runs() >= 1, timeout=120)
+            assert change_mails() == []
+            shop.routes["/checkout"] = Answer(200, {}, page("<script src='/js/helper.js'></script>"))
+            box_wait = time.monotonic() + 120
+            while not change_mails() and time.monotonic() < box_wait:
+                time.sleep(0.1)
+            assert len(change_mails()) == 1
+            # two more runs that both started after the change was seen: no further change alert
+            seen = finished_runs()
+            wait_until(lambda: finished_runs() >= seen + 2, timeout=180)
+        finally:
+            run.stop()
+    assert len(change_mails()) == 1
+    assert "Security headers removed: content-security-policy" in change_mails()[0]
