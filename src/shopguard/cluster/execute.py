@@ -267,8 +267,10 @@ def execute(
         row.message = ""
     stored = load_run(db, got.run_id)
     from shopguard.response import after_run
+    from shopguard.scanning.pages.tamper import alert_page_changes
 
     after_run(db, stored, config)
+    alert_page_changes(db, stored, config)
     return {
         "task_id": task_id,
         "run_id": got.run_id,
