@@ -139,6 +139,7 @@ def test_role_table_shape() -> None:
     assert ROLE_PERMS[Role.EMPLOYEE] == {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
     assert Perm.FINDINGS_TRIAGE not in ROLE_PERMS[Role.AUDITOR]
     assert Perm.EXPORTS_READ in ROLE_PERMS[Role.AUDITOR]
+    assert Perm.SCRIPTS_APPROVE not in ROLE_PERMS[Role.ANALYST] | ROLE_PERMS[Role.AUDITOR]
     assert all(p in ROLE_PERMS[Role.OWNER] for p in Perm)
 
 
@@ -153,6 +154,14 @@ EXPECTED = {
     ("GET", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/my/policies/{slug}/acknowledge"): Perm.POLICIES_OWN,
+    ("POST", "/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/assign"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("GET", "/scripts"): Perm.SCANS_READ,
+    ("POST", "/scripts/approve"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/scripts/reject"): Perm.SCRIPTS_APPROVE,
 }
 
 
