@@ -85,7 +85,7 @@ class FindingRecord(Base):
     triage_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When an accepted risk lapses: from then on the finding counts as open again
     (evaluated when read, see ``shopguard.db.triage``; the decision itself stays on record)."""
-    assignee: Mapped[str] = mapped_column(String(320), default="")
+    assignee: Mapped[str] = mapped_column(String(320), default="", server_default="")
     """Email of the dashboard user who should deal with it; empty: nobody."""
 
     @property

@@ -28,8 +28,6 @@ def upgrade() -> None:
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("triage_expires_at", _DT, nullable=True))
         batch_op.add_column(sa.Column("assignee", sa.String(length=320), nullable=False, server_default=""))
-    with op.batch_alter_table("findings", schema=None) as batch_op:
-        batch_op.alter_column("assignee", server_default=None)
     findings = sa.table(
         "findings",
         sa.column("id", sa.Integer()),
