@@ -87,7 +87,7 @@ def test_inventory_lists_pending_changed_and_approved_items(env: Env) -> None:
     page = client.get("/scripts")
     assert page.status_code == 200
     text = page.text
-    assert SKIM in text and "cdn-stripe.example" in text and "pending" in text
+    assert SKIM in text and '<strong class="domain">cdn-stripe.example</strong>' in text and "pending" in text
     assert WIDGET in text and "changed" in text and "Live chat for customers" in text
     assert "/scripts/approve" not in text  # an auditor reads, does not decide
     assert 'href="/scripts"' in text  # in the navigation
