@@ -142,6 +142,7 @@ def test_role_table_shape() -> None:
     assert ROLE_PERMS[Role.EMPLOYEE] == {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
     assert Perm.FINDINGS_TRIAGE not in ROLE_PERMS[Role.AUDITOR]
     assert Perm.EXPORTS_READ in ROLE_PERMS[Role.AUDITOR]
+    assert Perm.SCRIPTS_APPROVE not in ROLE_PERMS[Role.ANALYST] | ROLE_PERMS[Role.AUDITOR]
     assert all(p in ROLE_PERMS[Role.OWNER] for p in Perm)
 
 
@@ -163,6 +164,14 @@ EXPECTED = {
     ("POST", "/policies/training"): Perm.POLICIES_MANAGE,
     ("GET", "/settings/channels"): Perm.SETTINGS_MANAGE,
     ("POST", "/settings/channels/test"): Perm.SETTINGS_MANAGE,
+    ("POST", "/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/assign"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("GET", "/scripts"): Perm.SCANS_READ,
+    ("POST", "/scripts/approve"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/scripts/reject"): Perm.SCRIPTS_APPROVE,
 }
 
 

@@ -12,13 +12,14 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard import __version__
 from shopguard.checks import CheckRun, Outcome
+from shopguard.config import FindingsSettings
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution, FindingRecord, RunFinding, RunRecord
 from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
@@ -163,11 +164,19 @@ def finish_run(db: sessionmaker[Session], run_id: int, status: str = "finished")
 
 
 def set_triage(
-    db: sessionmaker[Session], store: str, fingerprint: str, triage: Triage, reason: str, by: str
+    db: sessionmaker[Session],
+    store: str,
+    fingerprint: str,
+    triage: Triage,
+    reason: str,
+    by: str,
+    expires: date | None = None,
+    settings: FindingsSettings | None = None,
 ) -> FindingRecord:
-    """Mark a finding accepted-risk / false-positive (or clear it); survives later runs."""
-    if triage is not Triage.NONE and not reason.strip():
-        raise ValueError("a reason is required to accept a risk or mark a false positive")
+    """Mark a finding accepted-risk (until ``expires``, default per ``settings``) or
+    false-positive, or clear it; survives later runs."""
+    from shopguard.db.triage import TriageError, apply_triage
+
     with db.begin() as s:
         rec = s.scalar(
             select(FindingRecord).where(
@@ -176,10 +185,12 @@ def set_triage(
         )
         if rec is None:
             raise NotFound(f"no finding {fingerprint!r} for store {store!r}")
-        rec.triage = triage.value
-        rec.triage_reason = reason.strip()
-        rec.triage_by = by
-        rec.triage_at = utcnow()
+        try:
+            apply_triage(rec, triage, reason, by, settings or FindingsSettings(), expires)
+        except TriageError as exc:
+            if exc.field == "reason":
+                raise ValueError("a reason is required to accept a risk or mark a false positive") from None
+            raise
         return rec
 
 
@@ -191,9 +202,13 @@ class StoredFinding:
     store: str
     status: FindingStatus
     triage: Triage
+    """The decision that holds now (an accepted risk past its expiry is NONE)."""
     triage_reason: str
     first_seen: datetime
     last_seen: datetime
+    triage_expires_at: datetime | None = None
+    triage_lapsed: bool = False
+    """An accepted risk whose expiry passed: it counts as open again."""
 
     @property
     def counts_as_open(self) -> bool:
@@ -264,10 +279,12 @@ def load_run(db: sessionmaker[Session], run_id: int | None = None) -> StoredRun:
                 finding=to_finding(rec, rf.severity),
                 store=rec.store,
                 status=FindingStatus(rf.status),
-                triage=Triage(rec.triage),
+                triage=rec.effective_triage,
                 triage_reason=rec.triage_reason,
                 first_seen=rec.first_seen,
                 last_seen=rec.last_seen,
+                triage_expires_at=rec.triage_expires_at,
+                triage_lapsed=rec.triage_lapsed,
             )
             for rf, rec in rows
         )
