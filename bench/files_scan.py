@@ -86,7 +86,7 @@ if __name__ == "__main__":
 """
 
 CHILD_FIM = r"""
-import json, os, resource, sys, time
+import json, os, resource, statistics, sys, time
 from shopguard.scanning.files import fim
 def main():
     os.environ["SHOPGUARD_HOME"] = sys.argv[2]
@@ -94,15 +94,20 @@ def main():
     base, _ = fim.build("bench", [sys.argv[1]], "blake3")
     fim.save(base)
     t_base = time.perf_counter() - t
+    walls, cpus = [], []
+    for _ in range(int(sys.argv[3])):  # each check loads and verifies the baseline, as `fim check` does
+        t, c = time.perf_counter(), time.process_time()
+        cmp = fim.compare(fim.load("bench"))
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+        assert not cmp.changes, cmp.changes[:3]
     t = time.perf_counter()
-    loaded = fim.load("bench")
-    cmp, _ = fim.compare(loaded)
-    t_check = time.perf_counter() - t
-    t = time.perf_counter()
-    cmp_p, _ = fim.compare(loaded, paranoid=True)
+    cmp_p = fim.compare(fim.load("bench"), paranoid=True)
     t_paranoid = time.perf_counter() - t
-    print(json.dumps({"baseline_s": t_base, "check_s": t_check, "paranoid_s": t_paranoid,
-        "files": base.count, "changes": len(cmp.changes) + len(cmp_p.changes),
+    print(json.dumps({"baseline_s": t_base, "check_s": min(walls), "check_median_s": statistics.median(walls),
+        "check_cpu_s": min(cpus), "paranoid_s": t_paranoid, "files": base.count,
+        "changes": len(cmp_p.changes),
+        "baseline_mb": fim.baseline_path("bench").stat().st_size / 1e6,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 if __name__ == "__main__":
     main()
@@ -197,6 +202,7 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=2, help="runs per measurement; the best is shown (load noise)"
     )
+    ap.add_argument("--only", choices=("all", "scan", "fim"), default="all", help="run only one part")
     args = ap.parse_args()
     tree: Path = args.tree
     if not tree.exists():
@@ -208,10 +214,19 @@ def main() -> None:
     # warm the page cache once, as the issue's figures are warm-cache figures
     subprocess.run(["tar", "-cf", "/dev/null", str(tree)], check=False, capture_output=True)
 
+    if args.only in ("all", "scan"):
+        scan_part(tree, args.repeat)
+    if args.only in ("all", "fim"):
+        fim_part(tree, args.repeat)
+    if args.only == "all":
+        precision_part()
+
+
+def scan_part(tree: Path, repeat: int) -> None:
     rows = []
     for mode in ("hs", "pure"):
         r = min(
-            (run_child(CHILD_SCAN, str(tree), mode, "2") for _ in range(args.repeat)),
+            (run_child(CHILD_SCAN, str(tree), mode, "2") for _ in range(repeat)),
             key=lambda x: x["seconds"],
         )
         rows.append((mode, r))
@@ -229,7 +244,7 @@ def main() -> None:
             f"memory flatness: one copy ({r['scanned']:.0f} files) peak RSS parent "
             f"{r['rss_self_mb']:.0f} MB, worker {r['rss_worker_mb']:.0f} MB"
         )
-    y_s, y_hits, y_mem = min((run_yara(tree) for _ in range(args.repeat)), key=lambda x: x[0])
+    y_s, y_hits, y_mem = min((run_yara(tree) for _ in range(repeat)), key=lambda x: x[0])
     best = min(r["seconds"] for _, r in rows)
     print(
         f"yara {subprocess.run(['yara', '--version'], capture_output=True, text=True).stdout.strip()} "
@@ -237,23 +252,29 @@ def main() -> None:
         f"ratio yara/shopguard = {y_s / best:.1f}x"
     )
 
+
+def fim_part(tree: Path, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as work_s:
         work = Path(work_s)
         f = min(
-            (run_child(CHILD_FIM, str(tree), str(work / f"home{i}")) for i in range(args.repeat)),
+            (run_child(CHILD_FIM, str(tree), str(work / f"home{i}"), "5") for i in range(repeat)),
             key=lambda x: x["baseline_s"] + x["check_s"],
         )
         print(
-            f"shopguard fim: baseline {f['baseline_s']:.2f} s, unchanged check {f['check_s']:.2f} s, "
-            f"paranoid check {f['paranoid_s']:.2f} s ({f['files']:.0f} files, {f['changes']:.0f} changes, "
-            f"peak RSS {f['rss_mb']:.0f} MB)"
+            f"shopguard fim: baseline {f['baseline_s']:.2f} s; unchanged check best {f['check_s']:.2f} s, "
+            f"median {f['check_median_s']:.2f} s of 5 (CPU {f['check_cpu_s']:.2f} s; load and verify the "
+            f"{f['baseline_mb']:.0f} MB baseline included); paranoid check {f['paranoid_s']:.2f} s "
+            f"({f['files']:.0f} files, {f['changes']:.0f} changes, peak RSS {f['rss_mb']:.0f} MB); "
+            f"machine load {os.getloadavg()[0]:.1f}"
         )
-        a_init, a_check = min((run_aide(tree, work) for _ in range(args.repeat)), key=lambda x: x[0] + x[1])
+        a_init, a_check = min((run_aide(tree, work) for _ in range(repeat)), key=lambda x: x[0] + x[1])
         print(
             f"aide (sha256+size+mtime): init {a_init:.2f} s, check {a_check:.2f} s; ratio aide/shopguard: "
             f"baseline {a_init / f['baseline_s']:.1f}x, check {a_check / f['check_s']:.1f}x"
         )
 
+
+def precision_part() -> None:
     pr = precision_recall()
     print(
         f"samples: {pr['samples_malicious']:.0f} malicious, {pr['samples_clean']:.0f} clean look-alikes; "
