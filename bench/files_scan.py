@@ -148,6 +148,8 @@ def run_yara(tree: Path) -> tuple[float, int, float]:
         ("filepath", ""),
         ("extension", ""),
         ("filetype", ""),
+        ("owner", ""),
+        ("md5", ""),
     ):
         defines += ["-d", f"{name}={value}"]
     took, proc, peak = timed(["yara", "-r", "-N", "-p", "2", *defines, *yara_rules(), str(tree)])
