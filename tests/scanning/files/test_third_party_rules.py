@@ -66,7 +66,7 @@ def test_php_malware_finder_layout_loads_with_nested_includes(tmp_path: Path) ->
 def test_relaxed_regex_needs_the_third_party_flag() -> None:
     with pytest.raises(RuleError) as err:
         load_rules([RULES / "pmf_style"], third_party=False)
-    assert f"{RULES / 'pmf_style' / 'php.yar'}:21:" in str(err.value)
+    assert f"{RULES / 'pmf_style' / 'php.yar'}:22:" in str(err.value)
     load_rules([RULES / "pmf_style"], third_party=True)
 
 
@@ -144,3 +144,27 @@ def test_missing_and_circular_includes_are_refused_with_file_and_line(tmp_path: 
     )
     with pytest.raises(RuleError, match=r"b\.yar:1: include \"a\.yar\" includes itself"):
         load_rules([loop], third_party=True)
+
+
+def test_include_lines_inside_comments_and_strings_are_not_includes(tmp_path: Path) -> None:
+    rules = _write(
+        tmp_path / "set",
+        {
+            "main.yar": (
+                'rule a { strings: $s = "/*" condition: $s }  // a "/*" in a string opens nothing\n'
+                'include "real.yar"\n'
+                "/* a block comment\n"
+                'include "not-there.yar"\n'
+                "*/ rule b { condition: real_rule } // /* in a line comment opens nothing\n"
+                'include "real2.yar"\n'
+            ),
+            "real.yar": "rule real_rule { condition: true }\n",
+            "real2.yar": "rule real_rule2 { condition: true }\n",
+        },
+    )
+    (src,) = read_sources([rules])
+    assert {Path(p).name for p in src.includes} == {"real.yar", "real2.yar"}
+    assert src.origin(2) == (str(rules / "real.yar"), 1)
+    assert src.origin(6) == (str(rules / "real2.yar"), 1)
+    assert src.origin(5) == (str(rules / "main.yar"), 5)
+    load_rules([rules], third_party=True)

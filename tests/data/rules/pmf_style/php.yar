@@ -3,7 +3,8 @@ include "allow.yar"
 
 /*
     Layout and features like php-malware-finder's php.yar; the rules are ours.
-    include "lists/not-an-include.yar" inside a comment is not an include.
+    The next line is inside a comment, so it is not an include:
+    include "lists/not-there.yar"
 */
 
 global private rule SgIsPhp
