@@ -87,7 +87,7 @@ def vulnerability_finding(
         if late:
             overdue.append(entry["id"])
         advisories.append(dict(entry))
-    worst = max(sev for _, sev, _ in infos)
+    worst = max(infos, key=lambda i: i[1].rank)[1]
     n = len(matches)
     title = f"{c.name} {c.version} has {n} known vulnerabilit{'y' if n == 1 else 'ies'}"
     if overdue:

@@ -72,11 +72,16 @@ def _compile(scheme: str, aff: AffectedRecord) -> _Compiled:
     return _Compiled(scheme, tuple(bounds), None, frozenset(aff.versions))
 
 
+_SEEN: Any = object()
+"""Marks a record checked once: it is compiled on its second check, so a row asked about a single
+version (most rows in a real shop's inventory) is not parsed beyond what that check needs."""
+
+
 def compiled(scheme: str, aff: AffectedRecord) -> _Compiled:
     """The record's parsed ranges, kept on the record itself so each row is parsed once per query
     however many components and candidate fixes are checked against it."""
     c = aff._compiled
-    if c is None or c.scheme != scheme:
+    if c is None or c is _SEEN or c.scheme != scheme:
         c = _compile(scheme, aff)
         object.__setattr__(aff, "_compiled", c)
     return c
@@ -88,7 +93,14 @@ def is_affected(ecosystem: str, version: str, aff: AffectedRecord) -> bool:
     Bounds that cannot be parsed under the ecosystem's rules are skipped (never
     guessed); an unparseable component version only matches an exact listing.
     """
-    comp = compiled(scheme_of(ecosystem), aff)
+    scheme = scheme_of(ecosystem)
+    if aff._compiled is None:
+        object.__setattr__(aff, "_compiled", _SEEN)
+        return _check_once(scheme, version, aff)
+    return _hit(compiled(scheme, aff), version)
+
+
+def _hit(comp: _Compiled, version: str) -> bool:
     if version in comp.exact:
         return True
     if comp.listed is not None:
@@ -108,6 +120,40 @@ def is_affected(ecosystem: str, version: str, aff: AffectedRecord) -> bool:
         if hi is not None and (v > hi or (not hi_incl and v == hi)):
             continue
         return True
+    return False
+
+
+def _check_once(scheme: str, version: str, aff: AffectedRecord) -> bool:
+    """:func:`is_affected` without compiling: parses only the bounds this check reaches."""
+    if version in aff.versions:
+        return True
+    if not aff.intervals and aff.versions:
+        try:
+            v = parse(scheme, version)
+        except BadVersion:
+            return False
+        for listed in aff.versions:
+            try:
+                if parse(scheme, listed) == v:
+                    return True
+            except BadVersion:
+                continue
+        return False
+    for iv in aff.intervals:
+        sc = iv.scheme or scheme
+        try:
+            v = parse(sc, version)
+            if iv.lo is not None:
+                lo = parse(sc, iv.lo)
+                if v < lo or (not iv.lo_incl and v == lo):
+                    continue
+            if iv.hi is not None:
+                hi = parse(sc, iv.hi)
+                if v > hi or (not iv.hi_incl and v == hi):
+                    continue
+            return True
+        except BadVersion:
+            continue
     return False
 
 

@@ -33,9 +33,11 @@ class LocalSource:
         package (a shop lists the same library in many lockfiles), and components that share every
         (key, version) share one merged answer."""
         versions: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for c in components:
+        keys_of: dict[int, tuple[tuple[str, str], ...]] = {}
+        for n, c in enumerate(components):
             if c.version:
-                for key in c.keys:
+                keys = keys_of[n] = tuple(dict.fromkeys(c.keys))
+                for key in keys:
                     versions[key].add(c.advisory_version)
         by_eco: dict[str, list[str]] = defaultdict(list)
         for eco, name in versions:
@@ -65,10 +67,10 @@ class LocalSource:
             ) from exc
         merged: dict[tuple[tuple[str, str], ...], list[Match]] = {}
         out: dict[Component, list[Match]] = {}
-        for c in components:
+        for n, c in enumerate(components):
             if not c.version:
                 continue
-            keys = tuple(dict.fromkeys(c.keys))
+            keys = keys_of[n]
             sig = (*keys, ("", c.advisory_version))
             ms = merged.get(sig)
             if ms is None:
