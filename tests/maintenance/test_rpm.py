@@ -200,3 +200,18 @@ def test_local_host_reads_a_configured_rpm_database(rocky_root: Path, tmp_path: 
     os_packages(LocalHost(rpm_dbpath=str(bad)), {"ID": "rocky", "VERSION_ID": "9.3"}, broken)
     assert [w.location for w in broken.warnings] == [f"local:{bad}"]
     assert "could not read the RPM database" in broken.warnings[0].message
+
+
+def test_config_names_the_rpm_database(rocky_root: Path, tmp_path: Path) -> None:
+    db = rocky_root / "var" / "lib" / "rpm"
+    cfg = tmp_path / "shopguard.toml"
+    cfg.write_text(
+        '[[stores]]\nname = "shop"\nstorefront_url = "https://shop.example/"\nhost = "local"\n'
+        f'[stores.maintenance]\nrpm_dbpath = "{db}"\n'
+    )
+    res = CliRunner().invoke(app, ["inventory", "--host", "--store", "shop", "-c", str(cfg), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    comps = json.loads(res.stdout)["components"]
+    rpm_pkgs = {c["name"]: c["version"] for c in comps if c["location"] == f"local:rpm -qa --dbpath {db}"}
+    assert rpm_pkgs["sg-openssl"] == "1:3.0.7-24.el9" and len(rpm_pkgs) == len(PACKAGES)
+    assert any(c["location"] == "local:/var/lib/dpkg/status" for c in comps)

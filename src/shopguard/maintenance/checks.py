@@ -45,9 +45,11 @@ async def store_inventory(ctx: CheckContext) -> Inventory:
     store = ctx.store
 
     async def build() -> Inventory:
-        with_host = _settings(store).inventory_host
+        settings = _settings(store)
+        with_host = settings.inventory_host
         if store.is_local_host:
-            return await asyncio.to_thread(collect, store.web_roots, host=LocalHost() if with_host else False)
+            local = LocalHost(rpm_dbpath=settings.rpm_dbpath) if with_host else False
+            return await asyncio.to_thread(collect, store.web_roots, host=local)
         if not store.web_roots and not with_host:
             return Inventory()
         transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(store))

@@ -58,7 +58,8 @@ def store_inventory(store: Store, *, host: bool = True, web_roots: bool = True) 
     and its host's OS, packages and runtimes, locally or over SSH (the hosting protocol's transport).
     Raises HostUnavailable when a remote host cannot be read."""
     if store.is_local_host:
-        return collect(store.web_roots if web_roots else (), host=host)
+        reader = LocalHost(rpm_dbpath=store.maintenance.rpm_dbpath) if host else False
+        return collect(store.web_roots if web_roots else (), host=reader)
     roots = [str(r) for r in store.web_roots] if web_roots else []
     if not roots and not host:
         return Inventory()
