@@ -229,7 +229,7 @@ def test_feed_download_sends_the_api_key(http_server: Callable[..., str], tmp_pa
             wordfence_key=key,
         )
 
-    with pytest.raises(SyncError, match="HTTP 401"):
+    with pytest.raises(SyncError, match=r"HTTP 401 \(the Wordfence feed: .* --no-wordfence\)"):
         run(None)
     assert not target.exists()
     report = run("k-123")

@@ -207,7 +207,13 @@ def sync(
                 dest = Path(tmp) / "wordfence-feed.json"
                 progress("downloading the Wordfence Intelligence feed")
                 auth = {"Authorization": f"Bearer {wordfence_key}"} if wordfence_key else None
-                _download(http, wordfence_url, dest, auth)
+                try:
+                    _download(http, wordfence_url, dest, auth)
+                except SyncError as exc:
+                    raise SyncError(
+                        f"{exc} (the Wordfence feed: give its current URL with --wordfence-url and an API "
+                        "key with --wordfence-key, or leave it out with --no-wordfence)"
+                    ) from exc
                 feeds.append(dest)
             retire_repo: dict[str, object] | None = None
             with VulnDBWriter(target) as writer:
