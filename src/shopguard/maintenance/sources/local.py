@@ -109,8 +109,8 @@ def _rows(
             eco,
             name,
             tuple(Interval.from_json(v) for v in json.loads(ranges)),
-            tuple(json.loads(versions)),
-            tuple(json.loads(fixed)),
+            tuple(json.loads(versions)) if versions != "[]" else (),
+            tuple(json.loads(fixed)) if fixed != "[]" else (),
         )
         out.append((adv, aff))
     return out
