@@ -45,6 +45,39 @@ def _scaled_zip(src: Path, dest: Path, copies: int) -> int:
     return n
 
 
+def _scaled_wordfence(src: Path, dest: Path, records: int) -> int:
+    """A feed of ``records`` entries built from the test sample under new ids and slugs, about the
+    real feed's size (42,504 records, 158 MB in October 2026), to show the import streams."""
+    sample = [r for r in json.loads(src.read_text()).values() if r["software"][0]["type"] != "widget"]
+    with dest.open("w") as fh:
+        fh.write("{")
+        for k in range(records):
+            rec = json.loads(json.dumps(sample[k % len(sample)]))
+            rec["id"] = f"{k:08d}-0000-4000-8000-000000000000"
+            rec["description"] = "x" * 3000  # the real feed's records carry long descriptions
+            for sw in rec["software"]:
+                sw["slug"] = f"{sw['slug']}-{k}"
+            fh.write(("," if k else "") + json.dumps(rec["id"]) + ":" + json.dumps(rec))
+        fh.write("}")
+    return dest.stat().st_size
+
+
+def _sync_wordfence(path: str, db: str, out: Any) -> None:
+    from shopguard.maintenance.vulndb.sync import sync
+
+    base = _peak_mb()
+    t = time.perf_counter()
+    report = sync(download=False, db_path=Path(db), eol_url=None, wordfence_feeds=[Path(path)])
+    out.put(
+        {
+            "seconds": time.perf_counter() - t,
+            "peak_mb": _peak_mb(),
+            "baseline_mb": base,
+            "advisories": sum(s.advisories for s in report.stats.values()),
+        }
+    )
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -198,6 +231,14 @@ def main() -> None:
         print(
             f"sync 10x PyPI (scaled)  : {r['advisories']:5d} advisories in {r['seconds']:.2f} s, "
             f"peak RSS {r['peak_mb']:.0f} MB (process baseline {r['baseline_mb']:.0f} MB)"
+        )
+        feed = Path(tmp) / "wordfence.json"
+        size = _scaled_wordfence(here / "tests/data/wordfence/production-feed-sample.json", feed, 42_000)
+        r = _child(_sync_wordfence, str(feed), f"{tmp}/wf.sqlite")
+        print(
+            f"sync Wordfence feed ({size / 1048576:.0f} MB, scaled): {r['advisories']} advisories in "
+            f"{r['seconds']:.2f} s, peak RSS {r['peak_mb']:.0f} MB "
+            f"(process baseline {r['baseline_mb']:.0f} MB)"
         )
         db = f"{tmp}/all.sqlite"
         _child(_sync, [str(osv), str(fop), str(retire)], db)
