@@ -231,6 +231,19 @@ class Store(_Model):
         return self.host == "local"
 
 
+class StorageSettings(_Model):
+    """How long ShopGuard keeps its history (``[storage]``)."""
+
+    keep_runs_days: Annotated[float, Field(gt=0, le=100 * 365)] | None = None
+    """Runs older than this are pruned by ``shopguard scheduler`` and ``shopguard monitor``
+    (and on demand by ``shopguard runs prune``); open and triaged findings always stay.
+    None (default): keep every run."""
+    prune_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 500
+    """Runs (or findings) deleted per transaction."""
+    prune_every_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 6.0
+    """How often the scheduler prunes."""
+
+
 class Config(_Model):
     company: Company = Company()
     contacts: Contacts = Contacts()
@@ -242,6 +255,7 @@ class Config(_Model):
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
     response: ResponseSettings = ResponseSettings()
+    storage: StorageSettings = StorageSettings()
     cluster: ClusterSettings | None = None
     """Celery workers + PostgreSQL; None (default): everything runs in-process."""
 

@@ -98,7 +98,7 @@ def _register(app: Celery, cs: ClusterSettings) -> None:
 
 
 def _run(task: Task, raw: dict[str, Any]) -> dict[str, object]:
-    from shopguard.cluster.execute import execute, give_up, uncount
+    from shopguard.cluster.execute import execute, give_up, note_error
 
     assert _STATE is not None, "worker state not set: create the app with make_app()"
     cs = _STATE.settings
@@ -119,26 +119,27 @@ def _run(task: Task, raw: dict[str, Any]) -> dict[str, object]:
     worker = f"{task.request.hostname or socket.gethostname()}:{os.getpid()}"
     try:
         return execute(
-            _STATE.config, cs, db, task_id, payload, queue, redis_url=_STATE.urls.redis, worker=worker
-        )
+            _STATE.config, cs, db, task_id, payload, queue, redis_url=_STATE.urls.redis, worker=worker,
+            retries=retries,
+        )  # fmt: skip
     except (ConfigError, SelectorError) as exc:
         # This worker's config does not know the store or selector: retrying cannot help.
         from shopguard.cluster.execute import claim
 
-        got = claim(db, task_id, payload, queue, worker)
+        got = claim(db, task_id, payload, queue, worker, retries)
         return give_up(db, _STATE.config, task_id, payload, got.run_id, str(exc), status="failed")
     except Exception as exc:
         msg = f"{type(exc).__name__}: {exc}"
         log.warning("task %s attempt %d failed, will retry: %s", task_id, retries + 1, msg)
         try:
-            uncount(db, task_id, msg)
+            note_error(db, task_id, msg)
         except Exception:  # the database itself may be what is down
             log.debug("could not record the failed attempt", exc_info=True)
         if retries + 1 >= cs.max_attempts * 3:
             from shopguard.cluster.execute import claim
 
             try:
-                got = claim(db, task_id, payload, queue, worker)
+                got = claim(db, task_id, payload, queue, worker, retries)
                 return give_up(
                     db, _STATE.config, task_id, payload, got.run_id,
                     f"gave up after {retries + 1} attempts; last error: {msg}", status="failed",

@@ -47,6 +47,10 @@ class Claim:
     """The task had already finished (or was given up): nothing to do."""
     outcome: str = ""
     """For a task already done: how it ended (finished, poisoned, failed)."""
+    crashes: int = 0
+    """Earlier deliveries that stopped the worker (killed, crashed): every delivery is
+    counted in ``attempts``, and Celery counts those that ended in a Python error (and
+    were retried) in ``retries``; the others never came back."""
 
 
 def _netloc(store: Store) -> str:
@@ -54,8 +58,11 @@ def _netloc(store: Store) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def claim(db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: str, worker: str) -> Claim:
-    """Start (or restart) the run of ``task_id``; counts this delivery."""
+def claim(
+    db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: str, worker: str, retries: int = 0
+) -> Claim:
+    """Start (or restart) the run of ``task_id``; counts this delivery. ``retries`` is
+    Celery's count of earlier deliveries that ended in a Python error."""
     for _ in range(2):
         try:
             with db.begin() as s:
@@ -92,7 +99,7 @@ def claim(db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: 
                 row.worker = worker
                 row.started_at = utcnow()
                 assert row.run_id is not None
-                return Claim(row.run_id, row.attempts, False)
+                return Claim(row.run_id, row.attempts, False, crashes=max(0, row.attempts - 1 - retries))
         except IntegrityError:  # two deliveries raced to insert the row: the second sees it
             continue
     raise RuntimeError(f"task {task_id}: could not claim its run")
@@ -124,12 +131,13 @@ def _reset_run(s: Session, run_id: int) -> None:
         run.hostname = socket.gethostname()
 
 
-def uncount(db: sessionmaker[Session], task_id: str, message: str) -> None:
-    """A delivery that ended with a Python error (to be retried) was no crash."""
+def note_error(db: sessionmaker[Session], task_id: str, message: str) -> None:
+    """Remember why a delivery failed with a Python error (it is retried). Such a
+    delivery is no crash; Claim.crashes tells them apart with Celery's retry count, so
+    this note may be lost (the database itself may be down) without harm."""
     with db.begin() as s:
         row = s.get(ClusterTask, task_id, with_for_update=True)
         if row is not None and row.status == "started":
-            row.attempts = max(0, row.attempts - 1)
             row.message = message[:4000]
 
 
@@ -240,20 +248,21 @@ def execute(
     *,
     redis_url: str | None,
     worker: str = "",
+    retries: int = 0,
 ) -> dict[str, object]:
     """Run one task to its single stored run; safe to call again for the same task id."""
-    got = claim(db, task_id, payload, queue, worker or socket.gethostname())
+    got = claim(db, task_id, payload, queue, worker or socket.gethostname(), retries)
     if got.done:
         log.info("task %s already done (run %s); redelivery ignored", task_id, got.run_id)
         return {"task_id": task_id, "run_id": got.run_id, "status": "duplicate", "outcome": got.outcome}
-    if got.attempts > cs.max_attempts:
+    if got.crashes >= cs.max_attempts:
         return give_up(
             db,
             config,
             task_id,
             payload,
             got.run_id,
-            f"gave up after {got.attempts - 1} deliveries that each stopped the worker "
+            f"gave up after {got.crashes} deliveries that each stopped the worker "
             "(killed or crashed) before the task finished",
         )
     started = time.time()
