@@ -4,6 +4,7 @@ machine's shared server would break the other test runs using it at the same tim
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -86,8 +87,6 @@ class PrivatePostgres:
 
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(AssertionError):
                 self.stop("immediate")
-            except AssertionError:
-                pass
         shutil.rmtree(self.base, ignore_errors=True)

@@ -79,7 +79,8 @@ def test_postgres_restart_mid_run_every_audit_completes_exactly_once(
             assert time.monotonic() < deadline, "the audits never started"
             time.sleep(0.05)
         with db() as s:
-            before = s.scalar(select(func.count()).select_from(ClusterTask).where(ClusterTask.status == "finished"))
+            done = select(func.count()).select_from(ClusterTask).where(ClusterTask.status == "finished")
+            before = s.scalar(done)
         try:
             private_pg.stop("fast")  # every connection is cut; new ones are refused
             time.sleep(2.0)

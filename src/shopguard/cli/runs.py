@@ -31,12 +31,7 @@ def prune(
         fail("--keep-days: required (or set [storage] keep_runs_days in the config)")
     if days <= 0:
         fail(f"--keep-days: expected a positive number of days, got {days:g}")
-    if cfg.cluster is not None and db is None:
-        from shopguard.cli.cluster import cluster_sessions
-
-        sessions = cluster_sessions(cfg)
-    else:
-        sessions = open_db(db, cfg)
+    sessions = open_db(db, cfg)  # with [cluster]: the cluster's PostgreSQL
     try:
         result = prune_runs(sessions, days, batch=cfg.storage.prune_batch_size)
     except Exception as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from redis.asyncio import Redis
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +35,7 @@ from shopguard.cluster.settings import ClusterSettings
 from shopguard.config import Config, Store
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution, FindingRecord, RunFinding, RunRecord
-from shopguard.db.repository import finish_run, load_run, record_check
+from shopguard.db.repository import finish_run, finish_run_in, load_run, record_check
 
 log = logging.getLogger(__name__)
 
@@ -209,33 +210,50 @@ async def run_payload(
     payload: TaskPayload,
     db: sessionmaker[Session],
     run_id: int,
-    redis_url: str | None,
+    redis: Redis | None,
 ) -> None:
     """All stores of the payload in one asyncio loop, each under its fleet-wide slots."""
     stores, chosen = plan(config, payload)
-    slots = None
-    redis = None
+    slots = Slots(redis, cs.queue_prefix, cs.lease_seconds) if redis is not None else None
     gate = asyncio.Semaphore(cs.batch_concurrency)
-    if redis_url is not None:
-        from redis.asyncio import BlockingConnectionPool, Redis
-
-        pool = BlockingConnectionPool.from_url(
-            redis_url, max_connections=cs.batch_concurrency * 2, timeout=60
-        )
-        redis = Redis(connection_pool=pool)
-        slots = Slots(redis, cs.queue_prefix, cs.lease_seconds)
 
     async def one(store: Store) -> None:
         async with gate:
             await _run_store(config, cs, slots, store, chosen, db, run_id)
 
-    try:
-        async with asyncio.TaskGroup() as tg:
-            for store in stores:
-                tg.create_task(one(store))
-    finally:
-        if redis is not None:
-            await redis.aclose()
+    async with asyncio.TaskGroup() as tg:
+        for store in stores:
+            tg.create_task(one(store))
+
+
+@dataclass
+class _ProcessLoop:
+    """One event loop per worker process, reused by every task it runs, and the Redis
+    client of the fleet-wide slots on it. Their connections stay open between tasks:
+    a new loop and new Redis connections per task cost more CPU than a light check."""
+
+    pid: int
+    runner: asyncio.Runner
+    redis: dict[str, Redis]
+
+    def redis_for(self, url: str, cs: ClusterSettings) -> Redis:
+        if url not in self.redis:
+            from redis.asyncio import BlockingConnectionPool
+
+            pool = BlockingConnectionPool.from_url(url, max_connections=cs.batch_concurrency * 2, timeout=60)
+            self.redis[url] = Redis(connection_pool=pool)
+        return self.redis[url]
+
+
+_LOOP: _ProcessLoop | None = None
+
+
+def process_loop() -> _ProcessLoop:
+    """This process's loop (a forked child makes its own: loops do not survive a fork)."""
+    global _LOOP
+    if _LOOP is None or _LOOP.pid != os.getpid():
+        _LOOP = _ProcessLoop(os.getpid(), asyncio.Runner(), {})
+    return _LOOP
 
 
 def execute(
@@ -266,18 +284,20 @@ def execute(
             "(killed or crashed) before the task finished",
         )
     started = time.time()
-    asyncio.run(run_payload(config, cs, payload, db, got.run_id, redis_url))
-    finish_run(db, got.run_id, "finished")
-    with db.begin() as s:
+    loop = process_loop()
+    redis = loop.redis_for(redis_url, cs) if redis_url is not None else None
+    loop.runner.run(run_payload(config, cs, payload, db, got.run_id, redis))
+    with db.begin() as s:  # the run and its task end in one commit
+        finish_run_in(s, got.run_id, "finished")
         row = s.get(ClusterTask, task_id)
         assert row is not None
         row.status = "finished"
         row.finished_at = utcnow()
         row.message = ""
-    stored = load_run(db, got.run_id)
-    from shopguard.response import after_run
+    if config.response.auto_open:
+        from shopguard.response import after_run
 
-    after_run(db, stored, config)
+        after_run(db, load_run(db, got.run_id), config)
     return {
         "task_id": task_id,
         "run_id": got.run_id,

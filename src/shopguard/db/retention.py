@@ -73,7 +73,8 @@ def _prune_findings(s: Session, cutoff: datetime, batch: int, result: PruneResul
     for table, col, _ in _references(findings):
         if table is not RunFinding.__table__:  # e.g. an incident's findings: keep them
             conds.append(~exists().where(col == FindingRecord.id))
-    ids = list(s.scalars(select(FindingRecord.id).where(and_(*conds)).order_by(FindingRecord.id).limit(batch)))
+    query = select(FindingRecord.id).where(and_(*conds)).order_by(FindingRecord.id).limit(batch)
+    ids = list(s.scalars(query))
     if not ids:
         return 0
     result.add("run_findings", s.execute(delete(RunFinding).where(RunFinding.finding_id.in_(ids))).rowcount)

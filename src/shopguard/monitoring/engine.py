@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import gc
 import logging
 import math
@@ -690,8 +691,7 @@ class Daemon:
                     batch = self.config.storage.prune_batch_size
                     try:
                         await asyncio.get_running_loop().run_in_executor(
-                            None,
-                            lambda: prune_runs(self.db, keep, batch=batch),  # type: ignore[arg-type]
+                            None, functools.partial(prune_runs, self.db, keep, batch=batch)
                         )
                     except Exception as exc:
                         log.warning("pruning old runs failed (will retry): %s", exc)
