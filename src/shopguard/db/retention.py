@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Table, and_, delete, exists, func, select, update
+from sqlalchemy import Column, Delete, Table, Update, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.db.base import Base, utcnow
@@ -59,6 +59,12 @@ def _references(target: Table) -> list[tuple[Table, Column[object], str]]:
     return out
 
 
+def _count(s: Session, statement: Delete | Update) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    result = s.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _prune_findings(s: Session, cutoff: datetime, batch: int, result: PruneResult) -> int:
     """One batch of resolved, untriaged findings not seen since the cutoff."""
     conds = [
@@ -77,7 +83,7 @@ def _prune_findings(s: Session, cutoff: datetime, batch: int, result: PruneResul
     ids = list(s.scalars(query))
     if not ids:
         return 0
-    result.add("run_findings", s.execute(delete(RunFinding).where(RunFinding.finding_id.in_(ids))).rowcount)
+    result.add("run_findings", _count(s, delete(RunFinding).where(RunFinding.finding_id.in_(ids))))
     s.execute(delete(FindingRecord).where(FindingRecord.id.in_(ids)))
     result.findings += len(ids)
     return len(ids)
@@ -103,15 +109,12 @@ def _prune_runs(s: Session, cutoff: datetime, batch: int, result: PruneResult) -
     runs = RunRecord.__table__
     assert isinstance(runs, Table)
     for table, col, ondelete in _references(runs):
-        if table.name == "cluster_tasks":
-            # The task's idempotency record goes with its run: a task that old is never redelivered.
-            n = s.execute(delete(table).where(col.in_(ids))).rowcount
-        elif ondelete == "CASCADE":
-            n = s.execute(delete(table).where(col.in_(ids))).rowcount
+        # A task's idempotency record goes with its run: a task that old is never redelivered.
+        if ondelete == "CASCADE" or table.name == "cluster_tasks":
+            result.add(table.name, _count(s, delete(table).where(col.in_(ids))))
         else:  # SET NULL (or no action): the row stays, without the run
-            n = s.execute(update(table).where(col.in_(ids)).values({col.name: None})).rowcount
-        result.add(table.name if ondelete == "CASCADE" or table.name == "cluster_tasks" else
-                   f"{table.name}.{col.name} cleared", n)  # fmt: skip
+            cleared = _count(s, update(table).where(col.in_(ids)).values({col.name: None}))
+            result.add(f"{table.name}.{col.name} cleared", cleared)
     s.execute(delete(RunRecord).where(RunRecord.id.in_(ids)))
     result.runs += len(ids)
     return len(ids)
