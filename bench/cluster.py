@@ -2,12 +2,16 @@
 """Cluster benchmark: N synthetic stores (default 1,000) on local HTTP servers, audited by
 1 and then 2 Celery worker processes through RabbitMQ, Redis and PostgreSQL.
 
-Usage: .venv/bin/python bench/cluster.py [--stores 1000] [--servers 4] [--concurrency 1]
+Usage: .venv/bin/python bench/cluster.py [--stores 1000] [--servers 4] [--concurrency 1] [--repeats 3]
 
 Each store gets one light audit task (one real HTTP GET through the runner and the
 storage layer) and the monitors of all stores run as batched tasks (200 stores per
 task). Prints throughput (audit tasks/s), queue lag p50/p99 (enqueue to start),
-PostgreSQL commits and row writes per second, and the scaling ratio 2 workers / 1.
+PostgreSQL commits and row writes per second, CPU per store of the workers, of the
+PostgreSQL backends serving the benchmark and of the synthetic HTTP servers (apart,
+so they are not mistaken for ShopGuard's cost), the load average, and the scaling
+ratio 2 workers / 1 of each pair of rounds. On a shared machine, run several pairs:
+the ratio follows the CPU share the workers get (see docs/scaling.md).
 Needs the machine's RabbitMQ (guest), Redis and PostgreSQL (trust); creates and
 drops its own database and queues. No Debian tool distributes ShopGuard's checks,
 so there is no anchor ratio; Celery itself is the engine being measured.
