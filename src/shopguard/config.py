@@ -247,6 +247,17 @@ class FindingsSettings(_Model):
                 f"findings.accept_risk_max_days ({self.accept_risk_max_days})"
             )
         return self
+class StorageSettings(_Model):
+    """How long ShopGuard keeps its history (``[storage]``)."""
+
+    keep_runs_days: Annotated[float, Field(gt=0, le=100 * 365)] | None = None
+    """Runs older than this are pruned by ``shopguard scheduler`` and ``shopguard monitor``
+    (and on demand by ``shopguard runs prune``); open and triaged findings always stay.
+    None (default): keep every run."""
+    prune_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 500
+    """Runs (or findings) deleted per transaction."""
+    prune_every_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 6.0
+    """How often the scheduler prunes."""
 
 
 class Config(_Model):
@@ -262,6 +273,7 @@ class Config(_Model):
     response: ResponseSettings = ResponseSettings()
     findings: FindingsSettings = FindingsSettings()
     """Triage rules: accepted risks expire (default and maximum in days)."""
+    storage: StorageSettings = StorageSettings()
     cluster: ClusterSettings | None = None
     """Celery workers + PostgreSQL; None (default): everything runs in-process."""
 

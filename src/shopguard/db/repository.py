@@ -133,34 +133,50 @@ def _copy_content(rec: FindingRecord, f: Finding) -> None:
 
 def finish_run(db: sessionmaker[Session], run_id: int, status: str = "finished") -> None:
     """Resolve findings whose check ran cleanly in this run without seeing them."""
-    now = utcnow()
     with db.begin() as s:
-        run = s.get(RunRecord, run_id)
-        if run is None:
-            raise NotFound(f"run {run_id} does not exist")
-        if status == "finished":
-            clean = s.execute(
-                select(CheckExecution.store, CheckExecution.check_id).where(
-                    CheckExecution.run_id == run_id, CheckExecution.outcome == Outcome.OK.value
-                )
-            ).all()
-            for store, check_id in clean:
-                stale = s.scalars(
-                    select(FindingRecord).where(
-                        FindingRecord.store == store,
-                        FindingRecord.source_check == check_id,
-                        FindingRecord.status != FindingStatus.RESOLVED.value,
-                        (FindingRecord.last_run_id != run_id) | (FindingRecord.last_run_id.is_(None)),
-                    )
-                )
-                for rec in stale:
-                    rec.status = FindingStatus.RESOLVED.value
-                    rec.resolved_at = now
-                    s.add(
-                        RunFinding(run_id=run_id, finding_id=rec.id, status=rec.status, severity=rec.severity)
-                    )
-        run.status = status
-        run.finished_at = now
+        finish_run_in(s, run_id, status)
+
+
+def finish_run_in(s: Session, run_id: int, status: str = "finished") -> None:
+    """:func:`finish_run` inside the caller's transaction (the cluster marks its task
+    finished in the same commit)."""
+    now = utcnow()
+    run = s.get(RunRecord, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist")
+    if status == "finished":
+        # One query for every (store, check) that ran cleanly in this run, not one per
+        # pair: a monitor batch holds hundreds of them.
+        clean_here = (
+            select(CheckExecution.id)
+            .where(
+                CheckExecution.run_id == run_id,
+                CheckExecution.outcome == Outcome.OK.value,
+                CheckExecution.store == FindingRecord.store,
+                CheckExecution.check_id == FindingRecord.source_check,
+            )
+            .exists()
+        )
+        # "Not seen in this run" is asked of the run's own links, not of last_run_id: a
+        # concurrent run of the same check (an audit next to a monitor batch, on
+        # cluster workers) may have seen the finding after this one, and this run saw
+        # it too, so it must neither resolve it nor link it twice.
+        seen_here = (
+            select(RunFinding.finding_id)
+            .where(RunFinding.run_id == run_id, RunFinding.finding_id == FindingRecord.id)
+            .exists()
+        )
+        stale = s.scalars(
+            select(FindingRecord).where(
+                clean_here, ~seen_here, FindingRecord.status != FindingStatus.RESOLVED.value
+            )
+        )
+        for rec in stale:
+            rec.status = FindingStatus.RESOLVED.value
+            rec.resolved_at = now
+            s.add(RunFinding(run_id=run_id, finding_id=rec.id, status=rec.status, severity=rec.severity))
+    run.status = status
+    run.finished_at = now
 
 
 def set_triage(
