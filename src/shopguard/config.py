@@ -247,6 +247,8 @@ class FindingsSettings(_Model):
                 f"findings.accept_risk_max_days ({self.accept_risk_max_days})"
             )
         return self
+
+
 class StorageSettings(_Model):
     """How long ShopGuard keeps its history (``[storage]``)."""
 
