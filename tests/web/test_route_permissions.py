@@ -87,6 +87,9 @@ def _fill(env: Env, path: str, email: str) -> str:
         "slug": ACK_SLUG,
         "user_id": str(victim),
         "token_id": str(tok),
+        "store": "alpha",
+        "requirement_id": "12.8.4",
+        "evidence_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:

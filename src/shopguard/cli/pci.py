@@ -34,7 +34,8 @@ from shopguard.pci.assessment import (
 from shopguard.pci.asv import NOT_AN_ASV, add_scan, cadence, prescan
 from shopguard.pci.autoevidence import Suggested, compute_suggestions, confirm
 from shopguard.pci.catalogue import Saq, load_catalogue
-from shopguard.pci.files import EvidenceError, store_file
+from shopguard.pci.evidence import attach_evidence
+from shopguard.pci.files import EvidenceError
 from shopguard.pci.models import PciEvidence
 from shopguard.pci.saq import (
     CONFIG_VALUES,
@@ -398,32 +399,12 @@ def evidence_add(
 ) -> None:
     """Attach an evidence file to a requirement (stored with its sha256; never overwritten)."""
     _, st, db = _ctx(config_path, db_url, store)
-    y = year or current_year()
     if not by.strip():
         fail("--by: who uploads the evidence is required")
-    cat = load_catalogue()
     try:
-        with db() as s:
-            a = require_assessment(s, st.name, y)
-            if not cat.has(requirement) or Saq(a.saq) not in cat.get(requirement).saqs:
-                raise PciError(f"requirement {requirement}: not part of {Saq(a.saq).long_name}")
-            aid = a.id
-        stored = store_file(file, f"{st.name}/{y}")
+        stored = attach_evidence(db, st.name, year or current_year(), requirement, file, by, note)
     except (PciError, EvidenceError) as exc:
         _pci_fail(exc)
-    with db.begin() as s:
-        s.add(
-            PciEvidence(
-                assessment_id=aid,
-                requirement_id=requirement,
-                filename=stored.filename,
-                stored_path=stored.stored_path,
-                sha256=stored.sha256,
-                size=stored.size,
-                uploader=by.strip(),
-                note=note,
-            )
-        )
     out.print(f"{requirement}: stored {stored.filename} ({stored.size:,} bytes, sha256 {stored.sha256})")
 
 
