@@ -156,6 +156,13 @@ EXPECTED = {
     ("GET", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/my/policies/{slug}/acknowledge"): Perm.POLICIES_OWN,
+    ("POST", "/pci/{store}/saq"): Perm.PCI_EDIT,
+    ("POST", "/pci/{store}/req/{requirement_id}"): Perm.PCI_EDIT,
+    ("GET", "/pci/{store}/evidence/{evidence_id}"): Perm.EXPORTS_READ,
+    ("GET", "/pci/{store}/evidence-pack.zip"): Perm.EXPORTS_READ,
+    ("GET", "/pci/{store}/report.{fmt}"): Perm.EXPORTS_READ,
+    ("GET", "/insurance"): Perm.INSURANCE_READ,
+    ("POST", "/insurance/underwriting"): Perm.INSURANCE_EDIT,
 }
 
 

@@ -300,12 +300,13 @@ def saq_form(
 
 def _blame(answers: SaqAnswers) -> list[str]:
     """The answers whose removal makes the contradiction go away (the fields to mark)."""
-    from dataclasses import replace
+    from dataclasses import asdict
 
     out = []
     for name, _ in QUESTIONS:
+        without: dict[str, Any] = {**asdict(answers), name: None}
         try:
-            check_consistency(replace(answers, **{name: None}))
+            check_consistency(SaqAnswers(**without))
         except Contradiction:
             continue
         out.append(name)
