@@ -98,7 +98,9 @@ def test_wizard_previews_then_saves_the_saq_with_confirmed_conditions(pci: Env) 
     preview = client.post("/pci/beta/saq", data={**answers, "step": "preview"})
     assert preview.status_code == 200
     assert "SAQ A (v4.0.1 r1, January 2025)" in preview.text
-    assert 'value="script-attack-protection"' in preview.text
+    # Conditions the answers already confirm are shown as such; the rest are boxes to tick.
+    assert 'id="cond-script-attack-protection"' in preview.text
+    assert 'name="confirm" value="ecommerce-only-channel"' in preview.text
     with pci.db() as s:
         assert get_assessment(s, "beta", YEAR) is None  # a preview stores nothing
     saved = client.post(
