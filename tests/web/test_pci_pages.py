@@ -416,3 +416,25 @@ def test_pci_nav_entry_only_for_roles_that_read_it(pci: Env) -> None:
     assert '<a href="/pci">PCI</a>' in owner.get("/pci").text
     employee, _ = pci.session_client(ROLE_EMAIL[Role.EMPLOYEE])
     assert '<a href="/pci">PCI</a>' not in employee.get("/my/policies").text
+
+
+def test_wizard_refuses_an_integration_that_contradicts_the_config(pci: Env) -> None:
+    from shopguard.config import parse_config
+
+    pci.app.state.config = parse_config(
+        {
+            "stores": [
+                {"name": "alpha", "storefront_url": "https://alpha.example"},
+                {"name": "beta", "storefront_url": "https://beta.example", "payment_integration": "redirect"},
+            ]
+        }
+    )
+    client, csrf = pci.session_client(OWNER)
+    form = client.get("/pci/beta/saq")
+    assert re.search(r'name="integration" value="redirect" checked', form.text)  # prefilled from the config
+    r = client.post("/pci/beta/saq", data={"csrf_token": csrf, "integration": "api", "step": "save"})
+    assert r.status_code == 400
+    assert "shopguard.toml says store &#39;beta&#39; uses payment_integration = &#39;redirect&#39;" in r.text
+    assert '<fieldset aria-invalid="true" id="f-integration">' in r.text
+    with pci.db() as s:
+        assert get_assessment(s, "beta", YEAR) is None

@@ -42,6 +42,7 @@ from shopguard.pci.saq import (
     Contradiction,
     Integration,
     SaqAnswers,
+    config_conflict,
     decide,
     with_confirmations,
 )
@@ -169,15 +170,9 @@ def saq_cmd(
         except ValueError:
             allowed = ", ".join(i.value for i in Integration)
             fail(f"--integration {integration!r}: expected one of {allowed}")
-        same_family = configured is chosen or (
-            configured is Integration.DIRECT_POST and chosen is Integration.PROCESSOR_JS
-        )
-        if configured is not None and not same_family:
-            fail(
-                f"contradictory answers: shopguard.toml says store {st.name!r} uses payment_integration = "
-                f"{configured.value!r} but --integration says {chosen.value!r}. "
-                "Fix one of them; nothing was stored."
-            )
+        conflict = config_conflict(st.name, configured, chosen, "--integration")
+        if conflict is not None:
+            fail(f"contradictory answers: {conflict}")
     chosen = chosen or configured
     if chosen is None:
         if not interactive:

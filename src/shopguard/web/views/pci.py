@@ -45,10 +45,12 @@ from shopguard.pci.evidence import attach_evidence, evidence_of
 from shopguard.pci.files import EvidenceError, open_stored
 from shopguard.pci.models import PciAnswer, PciAssessment, PciEvidence, PciSuggestion
 from shopguard.pci.saq import (
+    CONFIG_VALUES,
     Contradiction,
     Integration,
     SaqAnswers,
     check_consistency,
+    config_conflict,
     decide,
     with_confirmations,
 )
@@ -348,6 +350,15 @@ def saq_submit(
     if step not in ("preview", "save"):
         errors["step"] = "unknown step"
     if errors:
+        return _wizard(request, store, y, form, errors, status_code=400)
+    st = next((x for x in _config(request).stores if x.name == store), None)
+    configured = CONFIG_VALUES.get(st.payment_integration.value) if st and st.payment_integration else None
+    conflict = config_conflict(store, configured, Integration(integration))
+    if conflict is not None:
+        errors = {
+            "integration": "contradicts shopguard.toml",
+            "contradiction": f"Contradictory answers: {conflict}",
+        }
         return _wizard(request, store, y, form, errors, status_code=400)
     answers = SaqAnswers(Integration(integration), **{k: _TRI[v] for k, v in raw.items()})
     try:
