@@ -409,6 +409,27 @@ def test_a_request_body_over_the_dashboard_limit_is_refused(pci: Env) -> None:
     )
     assert r.status_code == 413 and "Request too large" in r.text
     assert _evidence(pci) == []
+    # Streamed without a declared length (chunked): counted and cut off all the same.
+    chunk = b"0" * (1024 * 1024)
+    streamed = client.post(
+        "/pci/alpha/req/12.8.4",
+        content=iter(
+            [b'--b\r\nContent-Disposition: form-data; name="evidence"; filename="s.pdf"\r\n\r\n%PDF-']
+            + [chunk] * 40
+        ),
+        headers={"content-type": "multipart/form-data; boundary=b", "x-csrf-token": csrf},
+    )
+    assert streamed.status_code == 413 and "Request too large" in streamed.text
+    assert _evidence(pci) == []
+
+
+def test_uploaded_file_names_are_reduced_to_their_last_part(pci: Env) -> None:
+    r = _post_answer(
+        pci, "12.8.4", {"answer": "in-place"}, {"evidence": ("..\\..\\etc/aoc.pdf", PDF, "application/pdf")}
+    )
+    assert r.status_code == 303
+    (ev,) = _evidence(pci)
+    assert ev.filename == "aoc.pdf"
 
 
 def test_pci_nav_entry_only_for_roles_that_read_it(pci: Env) -> None:
