@@ -89,6 +89,8 @@ def _fill(env: Env, path: str, email: str) -> str:
         "token_id": str(tok),
         "incident_id": "1",
         "number": "1",
+        "store": "alpha",
+        "requirement_id": "12.8.4",
         "evidence_id": "1",
     }
 
@@ -172,6 +174,13 @@ EXPECTED = {
     ("GET", "/scripts"): Perm.SCANS_READ,
     ("POST", "/scripts/approve"): Perm.SCRIPTS_APPROVE,
     ("POST", "/scripts/reject"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/pci/{store}/saq"): Perm.PCI_EDIT,
+    ("POST", "/pci/{store}/req/{requirement_id}"): Perm.PCI_EDIT,
+    ("GET", "/pci/{store}/evidence/{evidence_id}"): Perm.EXPORTS_READ,
+    ("GET", "/pci/{store}/evidence-pack.zip"): Perm.EXPORTS_READ,
+    ("GET", "/pci/{store}/report.{fmt}"): Perm.EXPORTS_READ,
+    ("GET", "/insurance"): Perm.INSURANCE_READ,
+    ("POST", "/insurance/underwriting"): Perm.INSURANCE_EDIT,
 }
 
 

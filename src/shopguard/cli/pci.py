@@ -34,13 +34,15 @@ from shopguard.pci.assessment import (
 from shopguard.pci.asv import NOT_AN_ASV, add_scan, cadence, prescan
 from shopguard.pci.autoevidence import Suggested, compute_suggestions, confirm
 from shopguard.pci.catalogue import Saq, load_catalogue
-from shopguard.pci.files import EvidenceError, store_file
+from shopguard.pci.evidence import attach_evidence
+from shopguard.pci.files import EvidenceError
 from shopguard.pci.models import PciEvidence
 from shopguard.pci.saq import (
     CONFIG_VALUES,
     Contradiction,
     Integration,
     SaqAnswers,
+    config_conflict,
     decide,
     with_confirmations,
 )
@@ -168,15 +170,9 @@ def saq_cmd(
         except ValueError:
             allowed = ", ".join(i.value for i in Integration)
             fail(f"--integration {integration!r}: expected one of {allowed}")
-        same_family = configured is chosen or (
-            configured is Integration.DIRECT_POST and chosen is Integration.PROCESSOR_JS
-        )
-        if configured is not None and not same_family:
-            fail(
-                f"contradictory answers: shopguard.toml says store {st.name!r} uses payment_integration = "
-                f"{configured.value!r} but --integration says {chosen.value!r}. "
-                "Fix one of them; nothing was stored."
-            )
+        conflict = config_conflict(st.name, configured, chosen, "--integration")
+        if conflict is not None:
+            fail(f"contradictory answers: {conflict}")
     chosen = chosen or configured
     if chosen is None:
         if not interactive:
@@ -398,32 +394,12 @@ def evidence_add(
 ) -> None:
     """Attach an evidence file to a requirement (stored with its sha256; never overwritten)."""
     _, st, db = _ctx(config_path, db_url, store)
-    y = year or current_year()
     if not by.strip():
         fail("--by: who uploads the evidence is required")
-    cat = load_catalogue()
     try:
-        with db() as s:
-            a = require_assessment(s, st.name, y)
-            if not cat.has(requirement) or Saq(a.saq) not in cat.get(requirement).saqs:
-                raise PciError(f"requirement {requirement}: not part of {Saq(a.saq).long_name}")
-            aid = a.id
-        stored = store_file(file, f"{st.name}/{y}")
+        stored = attach_evidence(db, st.name, year or current_year(), requirement, file, by, note)
     except (PciError, EvidenceError) as exc:
         _pci_fail(exc)
-    with db.begin() as s:
-        s.add(
-            PciEvidence(
-                assessment_id=aid,
-                requirement_id=requirement,
-                filename=stored.filename,
-                stored_path=stored.stored_path,
-                sha256=stored.sha256,
-                size=stored.size,
-                uploader=by.strip(),
-                note=note,
-            )
-        )
     out.print(f"{requirement}: stored {stored.filename} ({stored.size:,} bytes, sha256 {stored.sha256})")
 
 

@@ -10,6 +10,7 @@ from shopguard.findings import Finding, Severity
 from shopguard.insurance.gaps import analyse
 from shopguard.insurance.models import InsurancePolicy
 from shopguard.insurance.readiness import answers
+from shopguard.insurance.renewals import renewal_due
 
 NOT_ADVICE = (
     "ShopGuard is not an insurer or broker; this is not insurance advice. Discuss cover with your broker."
@@ -66,29 +67,24 @@ class PolicyHeld(RecordsCheck):
                 )
             )
             return out
-        latest_end = max(p.period_end for p in in_force)
-        if future:  # renewal already recorded
-            return out
-        days = (latest_end - today).days
-        steps = [(w, Severity.HIGH if w <= 7 else Severity.MEDIUM if w <= 30 else Severity.LOW) for w in warn]
-        for w, sev in reversed(steps):
-            if days <= w:
-                pol = next(p for p in in_force if p.period_end == latest_end)
-                out.append(
-                    Finding(
-                        "insurance.policy",
-                        sev,
-                        f"Cyber insurance renews in {days} day(s) ({latest_end})",
-                        f"insurance/{pol.policy_number}",
-                        detail="Start the renewal early: insurers ask for a fresh application with security "
-                        "questions. `shopguard insurance readiness` prepares the answers.",
-                        remediation="shopguard insurance readiness --format md > answers.md; "
-                        "send it to your broker",
-                        evidence={"period_end": latest_end.isoformat(), "days_left": days},
-                        key="renewal",
-                    )
+        due = renewal_due(allp, today, warn)
+        if due is not None:
+            w = due.warn_at
+            sev = Severity.HIGH if w <= 7 else Severity.MEDIUM if w <= 30 else Severity.LOW
+            out.append(
+                Finding(
+                    "insurance.policy",
+                    sev,
+                    f"Cyber insurance renews in {due.days_left} day(s) ({due.period_end})",
+                    f"insurance/{due.policy_number}",
+                    detail="Start the renewal early: insurers ask for a fresh application with security "
+                    "questions. `shopguard insurance readiness` prepares the answers.",
+                    remediation="shopguard insurance readiness --format md > answers.md; "
+                    "send it to your broker",
+                    evidence={"period_end": due.period_end.isoformat(), "days_left": due.days_left},
+                    key="renewal",
                 )
-                break
+            )
         return out
 
 

@@ -194,9 +194,23 @@ def _write_answer(s: Session, a: PciAssessment, item: AnswerInput) -> None:
         task.closed_at = utcnow()
 
 
+TASK_STATUSES = ("open", "done")
+
+
 def set_task(
-    db: sessionmaker[Session], store: str, year: int, requirement_id: str, owner: str | None, due: date | None
+    db: sessionmaker[Session],
+    store: str,
+    year: int,
+    requirement_id: str,
+    owner: str | None,
+    due: date | None,
+    task_status: str | None = None,
 ) -> PciTask:
+    """Set a remediation task's owner, due date and status (open or done)."""
+    if task_status is not None and task_status not in TASK_STATUSES:
+        raise PciError(
+            f"requirement {requirement_id}: field 'status': {task_status!r}; expected open or done"
+        )
     with db.begin() as s:
         a = require_assessment(s, store, year)
         task = s.scalar(
@@ -211,6 +225,9 @@ def set_task(
             task.owner = owner
         if due is not None:
             task.due = due
+        if task_status is not None and task_status != task.status:
+            task.status = task_status
+            task.closed_at = utcnow() if task_status == "done" else None
         return task
 
 

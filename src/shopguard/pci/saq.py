@@ -58,6 +58,25 @@ class Contradiction(ValueError):
     """Two answers cannot both be true; nothing is stored."""
 
 
+def config_conflict(
+    store: str, configured: Integration | None, chosen: Integration, said_by: str = "your answer"
+) -> str | None:
+    """Why the chosen integration contradicts shopguard.toml's payment_integration, or None.
+
+    The config has no ``processor-js`` value: a store configured as ``direct-post`` may say
+    ``processor-js`` (both build the card form on the merchant's page).
+    """
+    same_family = configured is chosen or (
+        configured is Integration.DIRECT_POST and chosen is Integration.PROCESSOR_JS
+    )
+    if configured is None or same_family:
+        return None
+    return (
+        f"shopguard.toml says store {store!r} uses payment_integration = {configured.value!r} but "
+        f"{said_by} says {chosen.value!r}. Fix one of them; nothing was stored."
+    )
+
+
 @dataclass(frozen=True)
 class SaqAnswers:
     """The wizard's questions. ``None`` means "not answered / not sure"."""

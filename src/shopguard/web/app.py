@@ -6,11 +6,12 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopguard import __version__
 from shopguard.config import Config
@@ -45,6 +46,44 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""No request body is larger (evidence uploads are capped lower, at 25 MB, with a message on
+the form): without this a huge upload would be spooled to disk before any check runs."""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``MAX_BODY_BYTES`` (declared or streamed) with a 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = PlainTextResponse(
+                f"Request too large: at most {self.limit // (1024 * 1024)} MB.", status_code=413
+            )
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise StarletteHTTPException(
+                    413, f"Request too large: at most {self.limit // (1024 * 1024)} MB."
+                )
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -70,7 +109,8 @@ def create_app(
         limiter=RateLimiter(settings.ip_attempts_per_window, settings.ip_window_seconds),
     )
     app.state.config = config
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 gets the headers too
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(NotAuthenticated)
@@ -100,7 +140,7 @@ def create_app(
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or request.url.path.startswith("/static/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        titles = {404: "Not found", 405: "Not allowed here", 400: "That did not work"}
+        titles = {404: "Not found", 405: "Not allowed here", 400: "That did not work", 413: "Too large"}
         return templates.TemplateResponse(
             request,
             "error.html",

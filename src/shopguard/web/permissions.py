@@ -41,18 +41,30 @@ class Perm(StrEnum):
     """Approve and publish policy versions; record training."""
     SETTINGS_MANAGE = "settings.manage"
     """Stores and alert channels (their secrets are never shown back)."""
+    PCI_READ = "pci.read"
+    PCI_EDIT = "pci.edit"
+    """Choose the SAQ, answer requirements, upload evidence, confirm suggestions, work tasks."""
+    INSURANCE_READ = "insurance.read"
+    INSURANCE_EDIT = "insurance.edit"
+    """Record the owner's answers to underwriting questions."""
 
 
 _READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ, Perm.RESPONSE_READ, Perm.POLICIES_READ}
 _SELF = {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
+_COMPLIANCE_READ = {Perm.PCI_READ, Perm.INSURANCE_READ}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
     Role.ADMIN: frozenset(Perm),
     Role.ANALYST: frozenset(
-        _READ | _SELF | {Perm.FINDINGS_TRIAGE, Perm.EXPORTS_READ, Perm.TOKENS_OWN, Perm.RESPONSE_MANAGE}
+        _READ
+        | _SELF
+        | _COMPLIANCE_READ
+        | {Perm.FINDINGS_TRIAGE, Perm.EXPORTS_READ, Perm.TOKENS_OWN, Perm.RESPONSE_MANAGE}
     ),
-    Role.AUDITOR: frozenset(_READ | _SELF | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}),
+    Role.AUDITOR: frozenset(
+        _READ | _SELF | _COMPLIANCE_READ | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}
+    ),
     Role.EMPLOYEE: frozenset(_SELF),
 }
 """The role table. Tests walk every route against it."""
