@@ -20,6 +20,11 @@ class Perm(StrEnum):
     FINDINGS_READ = "findings.read"
     FINDINGS_TRIAGE = "findings.triage"
     SCANS_READ = "scans.read"
+    SCANS_RUN = "scans.run"
+    """Start an audit of a store from the dashboard."""
+    MONITORING_READ = "monitoring.read"
+    MONITORING_MANAGE = "monitoring.manage"
+    """Plan and end maintenance windows."""
     EXPORTS_READ = "exports.read"
     POLICIES_OWN = "policies.own"
     """Read and acknowledge one's own policies (everyone with a login)."""
@@ -30,13 +35,15 @@ class Perm(StrEnum):
     ACCOUNT_OWN = "account.own"
 
 
-_READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ}
+_READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ, Perm.MONITORING_READ}
 _SELF = {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
     Role.ADMIN: frozenset(Perm),
-    Role.ANALYST: frozenset(_READ | _SELF | {Perm.FINDINGS_TRIAGE, Perm.EXPORTS_READ, Perm.TOKENS_OWN}),
+    Role.ANALYST: frozenset(
+        _READ | _SELF | {Perm.FINDINGS_TRIAGE, Perm.SCANS_RUN, Perm.EXPORTS_READ, Perm.TOKENS_OWN}
+    ),
     Role.AUDITOR: frozenset(_READ | _SELF | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}),
     Role.EMPLOYEE: frozenset(_SELF),
 }
