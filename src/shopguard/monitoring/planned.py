@@ -44,10 +44,10 @@ def plan(
     now = now or utcnow()
     if start.tzinfo is None or end.tzinfo is None:
         raise WindowError("start", "times need a timezone (UTC)")
-    if end <= start:
-        raise WindowError("end", "must be after the start")
     if end <= now:
         raise WindowError("end", "is already in the past")
+    if end <= start:
+        raise WindowError("end", "must be after the start")
     if end - start > MAX_LENGTH:
         raise WindowError("end", "a window is at most 31 days; use a recurring window in shopguard.toml")
     if not reason.strip():
