@@ -30,7 +30,12 @@ KEEP = 50
 
 
 class RunRefused(Exception):
-    """The start was refused; the message says why, in words for the page."""
+    """The start was refused; the message says why, in words for the page. ``status``: 409
+    while the store is busy, 400 for a bad request, 503 when the workers' queue is unreachable."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -100,7 +105,7 @@ class Launcher:
         try:
             select_checks(all_checks(), list(selectors) or None)
         except SelectorError as exc:
-            raise RunRefused(str(exc).replace("--only ", "checks ")) from None
+            raise RunRefused(str(exc).replace("--only ", "checks "), 400) from None
         with self._lock:
             self.refresh(db)
             busy = self._busy(store.name)
@@ -122,7 +127,7 @@ class Launcher:
                 try:
                     queued = enqueue_audit(config, [store], list(selectors) or None)
                 except Exception as exc:
-                    raise RunRefused(f"could not queue the run for the workers: {exc}") from None
+                    raise RunRefused(f"could not queue the run for the workers: {exc}", 503) from None
                 launch.status = "queued"
                 launch.task_ids = tuple(q.task_id for q in queued)
                 launch.message = f"queued as {len(queued)} task(s) for the workers"

@@ -73,7 +73,7 @@ def start_run(
     try:
         launch = launcher_of(request).start(config, ctx.db, chosen, me.email, selectors)
     except RunRefused as exc:
-        return _runs_page(request, me, str(exc), form, 409)
+        return _runs_page(request, me, str(exc), form, exc.status)
     with ctx.write() as s:
         auditlog.record(
             s,
