@@ -12,9 +12,8 @@ import typer
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, open_db
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
     from fastapi import FastAPI
+    from sqlalchemy.orm import Session, sessionmaker
 
     from shopguard.monitoring.background import DaemonThread
 
@@ -118,10 +117,25 @@ def serve_command(
     monitor = None if no_monitoring else _start_monitoring(cfg, sessions, monitoring_listen)
     typer.echo(f"ShopGuard dashboard on {scheme}://{shown}:{port}/ (Ctrl-C to stop)")
     try:
+        _keep_signals_for_shutdown()
         _serve(app, host, port, proxy, workers, tls, db, cfg, config, cookie_secure, totp_admins)
     finally:
         if monitor is not None and not monitor.stop():
             typer.echo("warning: the monitoring daemon did not stop within 30 s", err=True)
+
+
+def _keep_signals_for_shutdown() -> None:
+    """uvicorn stops on SIGINT/SIGTERM and then raises the signal again for the handler that
+    was there before it; with Python's defaults that kills the process (or raises
+    KeyboardInterrupt) before the monitoring daemon could finish writing. A handler that only
+    takes note lets ``uvicorn.run`` return, so everything stops in order and the exit is 0."""
+    import signal
+
+    def noted(signum: int, frame: object) -> None:
+        return None
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, noted)
 
 
 def _start_monitoring(cfg: object, sessions: sessionmaker[Session], listen: str) -> DaemonThread | None:
