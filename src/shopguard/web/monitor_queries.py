@@ -8,6 +8,8 @@ SQL for the page's monitors only.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from shopguard.monitoring.settings import MaintenanceWindow
 from shopguard.web.svg import Slot
 
 PAGE_SIZE = 50
+UPTIME_CACHE_S = 30.0
+LATEST_WITHIN = timedelta(days=2)
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 STATUSES = ("down", "config_error", "pending", "unknown", "maintenance", "paused", "skipped", "up")
 """Display states, most urgent first (the list is sorted this way)."""
@@ -129,6 +133,7 @@ def monitor_page(
     visible: Any,
     flt: MonitorFilter,
     now: datetime,
+    cache: UptimeCache | None = None,
 ) -> MonitorPage:
     """One page of monitors (most urgent first) with uptime and last latency.
 
@@ -183,16 +188,46 @@ def monitor_page(
     total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = chosen[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]
-    _fill(s, page, now)
+    _fill(s, page, now, cache)
     return MonitorPage(page, total, counts, pages)
 
 
-def _fill(s: Session, page: list[MonitorRow], now: datetime) -> None:
+class UptimeCache:
+    """Uptime per monitor, kept ``ttl`` seconds: 30 days of results per monitor is the
+    costly part of the list, and it barely moves between two page loads."""
+
+    def __init__(self, ttl: float = UPTIME_CACHE_S) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, dict[str, float | None]]] = {}
+
+    def get(self, s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[str, float | None]]:
+        clock = time.monotonic()
+        fresh: dict[str, dict[str, float | None]] = {}
+        with self._lock:
+            for k in keys:
+                hit = self._values.get(k)
+                if hit is not None and clock - hit[0] < self.ttl:
+                    fresh[k] = hit[1]
+        missing = [k for k in keys if k not in fresh]
+        if missing:
+            got = uptimes(s, missing, now)
+            empty: dict[str, float | None] = dict.fromkeys(UPTIME_WINDOWS)
+            with self._lock:
+                if len(self._values) > 50_000:
+                    self._values.clear()
+                for k in missing:
+                    fresh[k] = got.get(k, empty)
+                    self._values[k] = (clock, fresh[k])
+        return fresh
+
+
+def _fill(s: Session, page: list[MonitorRow], now: datetime, cache: UptimeCache | None = None) -> None:
     """Uptime (24h/7d/30d), last message and last latency for one page of monitors."""
     keys = [r.key for r in page]
     if not keys:
         return
-    ups = uptimes(s, keys, now)
+    ups = cache.get(s, keys, now) if cache is not None else uptimes(s, keys, now)
     for r in page:
         r.uptime = ups.get(r.key, dict.fromkeys(UPTIME_WINDOWS))
     msgs = dict(
@@ -202,15 +237,24 @@ def _fill(s: Session, page: list[MonitorRow], now: datetime) -> None:
             )
         ).all()
     )
+    latest = last_latency(s, keys, now)
     for r in page:
         r.last_message = msgs.get(r.key, "")
-        # Newest result per monitor: one index range read each on (key, at).
-        r.latency_ms = s.scalar(
-            select(MonitorResultRecord.latency_ms)
-            .where(MonitorResultRecord.key == r.key)
-            .order_by(MonitorResultRecord.at.desc())
-            .limit(1)
+        r.latency_ms = latest.get(r.key)
+
+
+def last_latency(s: Session, keys: Sequence[str], now: datetime) -> dict[str, float | None]:
+    """The newest result's latency per monitor, in one query over the last two days
+    (a monitor checked less often than that shows none: its results are days apart)."""
+    r = MonitorResultRecord
+    ranked = (
+        select(
+            r.key, r.latency_ms, func.row_number().over(partition_by=r.key, order_by=r.at.desc()).label("rn")
         )
+        .where(r.key.in_(list(keys)), r.at >= now - LATEST_WITHIN)
+        .subquery()
+    )
+    return {k: lat for k, lat in s.execute(select(ranked.c.key, ranked.c.latency_ms).where(ranked.c.rn == 1))}
 
 
 def uptimes(s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[str, float | None]]:

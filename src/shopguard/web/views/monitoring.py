@@ -32,6 +32,13 @@ def _catalog(request: Request) -> dict[str, mq.Configured]:
     return cat
 
 
+def _uptime_cache(request: Request) -> mq.UptimeCache:
+    cache = getattr(request.app.state, "uptime_cache", None)
+    if cache is None:
+        cache = request.app.state.uptime_cache = mq.UptimeCache()
+    return cache
+
+
 def _store_monitors(request: Request, store: str) -> list[str] | None:
     """The store's monitor names when a config is loaded (None: cannot check names)."""
     if request.app.state.config is None:
@@ -59,7 +66,9 @@ def _page(
         if "store" in errors or "status" in errors:
             page = mq.MonitorPage([], 0, dict.fromkeys(mq.STATUSES, 0), 1)
         else:
-            page = mq.monitor_page(s, _catalog(request), config, me.sees_store, flt, now)
+            page = mq.monitor_page(
+                s, _catalog(request), config, me.sees_store, flt, now, _uptime_cache(request)
+            )
         scope = list(me.stores) if me.stores else None
         incidents = mq.incidents(s, scope, now, limit=20)
         windows = planned.listed(s, scope, now)
