@@ -33,7 +33,8 @@ from shopguard.web.svg import Slot
 
 PAGE_SIZE = 50
 UPTIME_CACHE_S = 30.0
-LATEST_WITHIN = timedelta(days=2)
+LATEST_SLACK = timedelta(hours=1, minutes=5)
+STATES_CACHE_S = 5.0
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 STATUSES = ("down", "config_error", "pending", "unknown", "maintenance", "paused", "skipped", "up")
 """Display states, most urgent first (the list is sorted this way)."""
@@ -126,6 +127,16 @@ class MonitorPage:
     pages: int
 
 
+StateRow = tuple[str, str, str, str, str, str, datetime | None, datetime | None]
+
+
+def read_states(s: Session) -> list[StateRow]:
+    """Every monitor's light columns (key, store, name, kind, target, status, since, last check)."""
+    m = MonitorStateRecord
+    q = select(m.key, m.store, m.name, m.kind, m.target, m.status, m.since, m.last_check_at)
+    return [tuple(r) for r in s.execute(q)]  # type: ignore[misc]
+
+
 def monitor_page(
     s: Session,
     catalog: dict[str, Configured],
@@ -138,18 +149,7 @@ def monitor_page(
     """One page of monitors (most urgent first) with uptime and last latency.
 
     ``visible(store) -> bool`` says which stores the user sees."""
-    light = s.execute(
-        select(
-            MonitorStateRecord.key,
-            MonitorStateRecord.store,
-            MonitorStateRecord.name,
-            MonitorStateRecord.kind,
-            MonitorStateRecord.target,
-            MonitorStateRecord.status,
-            MonitorStateRecord.since,
-            MonitorStateRecord.last_check_at,
-        )
-    ).all()
+    light = cache.states(s) if cache is not None else read_states(s)
     rows: dict[str, MonitorRow] = {}
     for key, store, name, kind, target, status, since, last in light:
         if visible(store):
@@ -193,13 +193,26 @@ def monitor_page(
 
 
 class UptimeCache:
-    """Uptime per monitor, kept ``ttl`` seconds: 30 days of results per monitor is the
-    costly part of the list, and it barely moves between two page loads."""
+    """What the list reads for every load, kept briefly: uptime per monitor for ``ttl``
+    seconds (30 days of results per monitor is the costly part, and it barely moves between
+    two page loads) and the light state rows of every monitor for ``states_ttl`` seconds."""
 
-    def __init__(self, ttl: float = UPTIME_CACHE_S) -> None:
+    def __init__(self, ttl: float = UPTIME_CACHE_S, states_ttl: float = STATES_CACHE_S) -> None:
         self.ttl = ttl
+        self.states_ttl = states_ttl
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, dict[str, float | None]]] = {}
+        self._states: tuple[float, list[StateRow]] = (float("-inf"), [])
+
+    def states(self, s: Session) -> list[StateRow]:
+        at, rows = self._states
+        if time.monotonic() - at > self.states_ttl:
+            rows = read_states(s)
+            self._states = (time.monotonic(), rows)
+        return rows
+
+    def invalidate_states(self) -> None:
+        self._states = (float("-inf"), [])
 
     def get(self, s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[str, float | None]]:
         clock = time.monotonic()
@@ -237,21 +250,23 @@ def _fill(s: Session, page: list[MonitorRow], now: datetime, cache: UptimeCache 
             )
         ).all()
     )
-    latest = last_latency(s, keys, now)
+    checked = [r.last_check_at for r in page if r.last_check_at is not None]
+    latest = last_latency(s, keys, min(checked) if checked else now)
     for r in page:
         r.last_message = msgs.get(r.key, "")
         r.latency_ms = latest.get(r.key)
 
 
-def last_latency(s: Session, keys: Sequence[str], now: datetime) -> dict[str, float | None]:
-    """The newest result's latency per monitor, in one query over the last two days
-    (a monitor checked less often than that shows none: its results are days apart)."""
+def last_latency(s: Session, keys: Sequence[str], oldest_check: datetime) -> dict[str, float | None]:
+    """The newest result's latency per monitor, in one query. ``oldest_check``: the oldest
+    last-check time among ``keys`` (a result is stored with the time its check started, at
+    most a check's timeout before it ended), so only the last hour or so is read."""
     r = MonitorResultRecord
     ranked = (
         select(
             r.key, r.latency_ms, func.row_number().over(partition_by=r.key, order_by=r.at.desc()).label("rn")
         )
-        .where(r.key.in_(list(keys)), r.at >= now - LATEST_WITHIN)
+        .where(r.key.in_(list(keys)), r.at >= oldest_check - LATEST_SLACK)
         .subquery()
     )
     return {k: lat for k, lat in s.execute(select(ranked.c.key, ranked.c.latency_ms).where(ranked.c.rn == 1))}
