@@ -1,11 +1,13 @@
-"""A light check for bench/cluster.py: one real HTTP GET of the store's storefront."""
+"""A light check for bench/cluster.py: one real HTTP GET of the store's storefront.
+
+It uses the store's shared scoped client (``http_client``), as ShopGuard's own web
+checks do, so the benchmark pays what a real light check pays per store."""
 
 from __future__ import annotations
 
-import httpx
-
 from shopguard.checks import BaseCheck, CheckContext, register_check
 from shopguard.findings import Finding, Severity
+from shopguard.scanning.web.client import http_client
 
 
 @register_check
@@ -15,8 +17,8 @@ class BenchFetch(BaseCheck):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         url = str(ctx.store.storefront_url)
-        async with httpx.AsyncClient(timeout=10) as client:
-            resp = await client.get(url)
+        client = await http_client(ctx)
+        resp = await client.get(url)
         if "strict-transport-security" in resp.headers:
             return []
         return [Finding(self.id + ".hsts", Severity.MEDIUM, "No HSTS header", url, key="hsts")]

@@ -23,7 +23,6 @@ from shopguard.checks import (
 )
 from shopguard.config import Config, Store
 from shopguard.db.repository import StoredRun, begin_run, finish_run, load_run, record_check
-from shopguard.response import after_run
 
 
 class AuditInterrupted(KeyboardInterrupt):
@@ -78,6 +77,12 @@ def run_audit(
         raise
     finish_run(db, run_id, "finished")
     stored = load_run(db, run_id)
+    # Imported here: every CLI command imports this module, few of them finish an audit.
+    from shopguard.response import after_run
+    from shopguard.scanning.pages.tamper import alert_page_changes
+
     # Findings that call for it (a skimmer, a changed checkout file) open incidents.
     after_run(db, stored, config)
+    # A changed payment page (PCI DSS 11.6.1) is also pushed to the alert channels, once.
+    alert_page_changes(db, stored, config)
     return stored

@@ -231,6 +231,37 @@ class Store(_Model):
         return self.host == "local"
 
 
+class FindingsSettings(_Model):
+    """The ``[findings]`` section: how long an accepted risk holds before it counts again."""
+
+    accept_risk_default_days: int = Field(default=90, ge=1, le=3650)
+    """Expiry offered when someone accepts a risk without choosing a date."""
+    accept_risk_max_days: int = Field(default=365, ge=1, le=3650)
+    """The latest expiry allowed; PCI DSS asks for risk decisions to be reviewed at least yearly."""
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> FindingsSettings:
+        if self.accept_risk_default_days > self.accept_risk_max_days:
+            raise ValueError(
+                f"findings.accept_risk_default_days ({self.accept_risk_default_days}) is more than "
+                f"findings.accept_risk_max_days ({self.accept_risk_max_days})"
+            )
+        return self
+
+
+class StorageSettings(_Model):
+    """How long ShopGuard keeps its history (``[storage]``)."""
+
+    keep_runs_days: Annotated[float, Field(gt=0, le=100 * 365)] | None = None
+    """Runs older than this are pruned by ``shopguard scheduler`` and ``shopguard monitor``
+    (and on demand by ``shopguard runs prune``); open and triaged findings always stay.
+    None (default): keep every run."""
+    prune_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 500
+    """Runs (or findings) deleted per transaction."""
+    prune_every_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 6.0
+    """How often the scheduler prunes."""
+
+
 class Config(_Model):
     company: Company = Company()
     contacts: Contacts = Contacts()
@@ -242,6 +273,9 @@ class Config(_Model):
     database_url: str | None = None
     """Where ShopGuard keeps its own data; default: a SQLite file per user."""
     response: ResponseSettings = ResponseSettings()
+    findings: FindingsSettings = FindingsSettings()
+    """Triage rules: accepted risks expire (default and maximum in days)."""
+    storage: StorageSettings = StorageSettings()
     cluster: ClusterSettings | None = None
     """Celery workers + PostgreSQL; None (default): everything runs in-process."""
 

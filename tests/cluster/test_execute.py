@@ -97,6 +97,23 @@ def test_deliveries_that_keep_dying_end_as_a_check_error(setup: Setup) -> None:
     assert "gave up after 2 deliveries" in run.executions[0][3]
 
 
+def test_deliveries_that_failed_with_an_error_are_not_counted_as_crashes(setup: Setup) -> None:
+    """A database outage makes deliveries fail with Python errors (Celery retries them)
+    without a chance to note it anywhere: they must not add up to a poison verdict."""
+    config, db = setup
+    assert config.cluster is not None
+    payload = TaskPayload.new("audit", ["s"], (FETCH,), TASK_SCHEMA)
+    for retries in range(3):  # three deliveries that raised after claiming (retries 0, 1, 2)
+        got = claim(db, "task-e", payload, "q", "w1", retries)
+        assert got.crashes == 0
+    got_result = execute(config, config.cluster, db, "task-e", payload, "q", redis_url=None, retries=3)
+    assert got_result["status"] == "finished"
+    # ...whereas a delivery that never came back counts, whatever the retries before it.
+    claim(db, "task-f", payload, "q", "w1", 0)  # raised: retried
+    claim(db, "task-f", payload, "q", "w1", 1)  # killed
+    assert claim(db, "task-f", payload, "q", "w1", 1).crashes == 1
+
+
 def test_payload_versions() -> None:
     payload = TaskPayload.new("audit", ["s"], (), TASK_SCHEMA)
     assert TaskPayload.from_dict(payload.to_dict()) == payload

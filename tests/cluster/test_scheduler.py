@@ -50,3 +50,41 @@ def test_each_slot_is_published_once_and_a_refused_slot_is_kept(tmp_path: Path) 
         for key in redis.scan_iter(f"{prefix}:*"):
             redis.delete(key)
         redis.close()
+
+
+def test_the_scheduler_prunes_old_runs_once_per_period(tmp_path: Path, postgres_url: str) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from shopguard.cluster.scheduler import maybe_prune
+    from shopguard.db import open_database
+    from shopguard.db.base import utcnow
+    from shopguard.db.models import RunRecord
+
+    prefix = f"sgt-{uuid.uuid4().hex[:10]}"
+    text = cluster_toml(postgres_url, prefix) + "[storage]\nkeep_runs_days = 30\nprune_every_hours = 1\n"
+    (tmp_path / "keep.toml").write_text(text)
+    (tmp_path / "all.toml").write_text(cluster_toml(postgres_url, prefix))
+    config = load_config(tmp_path / "keep.toml")
+    db = open_database(postgres_url)
+    with db.begin() as s:
+        for days in (40, 35, 1):
+            at = utcnow() - timedelta(days=days)
+            s.add(RunRecord(kind="audit", status="finished", started_at=at, finished_at=at))
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    said: list[str] = []
+    now = time.time()
+    try:
+        assert maybe_prune(load_config(tmp_path / "all.toml"), redis, now, said.append) is None  # not asked
+        got = maybe_prune(config, redis, now, said.append)
+        assert got is not None and got.runs == 2
+        assert said == ["pruned 2 run(s) and 0 resolved finding(s) older than 30 days"]
+        assert maybe_prune(config, redis, now + 60, said.append) is None  # this hour's prune is done
+        with db() as s:
+            assert len(list(s.scalars(select(RunRecord.id)))) == 1
+    finally:
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
+        redis.close()
+        db.kw["bind"].dispose()

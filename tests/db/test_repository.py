@@ -167,3 +167,20 @@ def test_kill_9_mid_run_leaves_a_consistent_database(db_url: str, tmp_path: Path
     assert sorted(runs.values()) == ["finished", "interrupted"]
     assert load_run(db, r2).findings[0].status is FindingStatus.RESOLVED
     db.kw["bind"].dispose()
+
+
+def test_two_overlapping_runs_of_one_check_neither_resolves_what_both_saw(db: sessionmaker[Session]) -> None:
+    """Cluster workers run an audit and a monitor batch of the same check side by side:
+    the run finishing last must not resolve (nor link twice) a finding it saw itself
+    just because the other run saw it after."""
+    a = begin_run(db, ["demo"], "")
+    b = begin_run(db, ["demo"], "")
+    record_check(db, a, ok([banner()]))
+    record_check(db, b, ok([banner()]))  # b saw it after a: findings.last_run_id is b
+    finish_run(db, b)
+    finish_run(db, a)
+    assert statuses(db, a) == {"http://127.0.0.1:18080/": "new"}
+    assert statuses(db, b) == {"http://127.0.0.1:18080/": "open"}  # its second sighting
+    with db() as s:
+        rec = s.scalar(select(FindingRecord))
+        assert rec is not None and rec.status == "open" and rec.resolved_at is None

@@ -224,3 +224,89 @@ def test_eol_lookup_uses_maintenance_data_then_own_table() -> None:
     assert pg is not None and support_status(pg, today) == "ended" and pg.extended_until is None
     assert lookup("debian", "99", today) is None
     assert support_status(OS_SUPPORT[("ubuntu", "24.04")], today) == "supported"
+
+
+INCLUDED = "PermitRootLogin no\nMaxAuthTries 2\n"
+MAIN_WITH_INCLUDE = """Include {inc}/*.conf
+PermitRootLogin yes
+MaxAuthTries 5
+PasswordAuthentication no
+Match User backup
+    PasswordAuthentication yes
+"""
+CHECKED = ("permitrootlogin", "passwordauthentication", "permitemptypasswords", "maxauthtries", "ciphers")
+
+
+def _read_static(path: Path) -> dict[str, str]:
+    import asyncio
+
+    from shopguard.hosting.checks.access import read_sshd_config
+    from shopguard.hosting.facts import Facts
+    from shopguard.hosting.settings import HostingSettings
+    from shopguard.hosting.transport.local import LocalTransport
+
+    return asyncio.run(read_sshd_config(Facts(LocalTransport(), HostingSettings()), str(path)))
+
+
+def _sshd_t(path: Path) -> dict[str, str]:
+    from shopguard.hosting.checks.access import parse_sshd_t
+
+    out = subprocess.run(["sshd", "-T", "-f", str(path)], capture_output=True, text=True, check=True)
+    return parse_sshd_t(out.stdout)
+
+
+def test_static_reading_agrees_with_sshd_t(tmp_path: Path) -> None:
+    """When sshd cannot run -T, the files are read instead; real sshd -T is the oracle."""
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "10-hardening.conf").write_text(INCLUDED)
+    (inc / "ignored.txt").write_text("PermitEmptyPasswords yes\n")
+    for body in (BAD_SSHD, GOOD_SSHD, MAIN_WITH_INCLUDE.format(inc=inc)):
+        conf = _sshd_conf(tmp_path, body)
+        static, effective = _read_static(conf), _sshd_t(conf)
+        for key in CHECKED:
+            if key in static:
+                assert static[key] == effective[key], (key, body)
+        assert set(SSHD_KEYS) <= set(static)
+    with_include = _read_static(_sshd_conf(tmp_path, MAIN_WITH_INCLUDE.format(inc=inc)))
+    assert with_include["permitrootlogin"] == "no" and with_include["maxauthtries"] == "2"
+    assert with_include["passwordauthentication"] == "no"  # the Match block is not global
+
+
+EMPTY_RUN = 'mount -t tmpfs none /run && exec "$0" -c "$1"'
+SSHD_KEYS = ("permitrootlogin", "passwordauthentication", "permitemptypasswords", "maxauthtries")
+
+
+def test_sshd_never_started_falls_back_to_the_files(tmp_path: Path) -> None:
+    """On a host where sshd has not run since boot there is no /run/sshd and `sshd -T` refuses;
+    the check reads the configuration instead of failing. A private mount namespace with an
+    empty /run makes that host for real."""
+    import json
+    import sys
+
+    conf = _sshd_conf(tmp_path, BAD_SSHD)
+    script = (
+        "import json, sys; sys.path[:0] = ['tests/hosting', 'tests/support', '.']\n"
+        "from conftest import run_hosting, store_for\n"
+        f"r = run_hosting(store_for(sshd_config={str(conf)!r}), ['hosting.ssh'])['hosting.ssh']\n"
+        "print(json.dumps([r.outcome.value, r.message, sorted(f.check_id for f in r.findings)]))\n"
+    )
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c", EMPTY_RUN, sys.executable, script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    outcome, message, found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert outcome == "ok", message
+    assert set(found) == {
+        "hosting.ssh.root-login",
+        "hosting.ssh.password-auth",
+        "hosting.ssh.empty-passwords",
+        "hosting.ssh.max-auth-tries",
+        "hosting.ssh.weak-ciphers",
+        "hosting.ssh.weak-macs",
+        "hosting.ssh.weak-kexalgorithms",
+    }

@@ -18,6 +18,7 @@ from shopguard.config import Config, Store
 from shopguard.db import open_database
 from shopguard.maintenance.inventory.host import LocalHost, scan_host
 from shopguard.maintenance.model import Component
+from shopguard.maintenance.service import collect
 
 RUNTIMES_ON_THIS_MACHINE = {"python", "openssl", "nginx"}
 
@@ -66,15 +67,33 @@ def test_inventory_over_ssh_equals_the_local_one(tmp_path: Path, sshd: Sshd) -> 
     assert {k[1] for k in remote_rt} >= RUNTIMES_ON_THIS_MACHINE
 
 
-def test_remote_web_roots_are_not_read_from_this_machine(tmp_path: Path, sshd: Sshd, demo_shop: Path) -> None:
+def test_remote_web_roots_are_read_over_ssh(
+    tmp_path: Path, sshd: Sshd, demo_shop: Path, synced_home: Path
+) -> None:
+    """The web root seen over SSH (find + head on the allow-list) gives the local inventory."""
+    from .test_wordfence import wordpress_tree
+
+    wordpress_tree(demo_shop)
+    (demo_shop / "node_modules" / "x").mkdir(parents=True)
+    (demo_shop / "node_modules" / "x" / "jquery-1.12.4.min.js").write_text("not walked")
+    (demo_shop / "composer.lock").write_text("{ cut off")
+    local = collect([demo_shop])
     res = CliRunner().invoke(
         app, ["inventory", "--store", "remote", "-c", str(_config(tmp_path, sshd, demo_shop)), "-f", "json"]
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert doc["components"] == []  # the demo shop exists here, but the store's files are on the remote host
-    assert [w["location"] for w in doc["warnings"]] == [sshd.url]
-    assert "not read over SSH" in doc["warnings"][0]["message"]
+    prefix = f"{sshd.url}:"
+    assert all(c["location"].startswith(prefix + str(demo_shop)) for c in doc["components"])
+    remote = {(*_key(c), c["location"].removeprefix(prefix)) for c in doc["components"]}
+    assert remote == {(*_key(c), c.location) for c in local.unique()}
+    names = {k[1] for k in remote}
+    assert {"jquery", "Django", "Jinja2", "contact-form-7", "acme-gallery", "wordpress"} <= names
+    # the damaged lockfile is a warning naming the remote file, as it is locally
+    assert [(w["location"], w["message"]) for w in doc["warnings"]] == [
+        (prefix + w.location, w.message) for w in local.warnings
+    ]
+    assert any(w["location"] == f"{prefix}{demo_shop}/composer.lock" for w in doc["warnings"])
 
 
 def test_inventory_of_an_unreachable_host_fails_clearly(tmp_path: Path, own_sshd: Sshd) -> None:

@@ -18,6 +18,7 @@ from shopguard.maintenance.eol import clear_cache
 
 from .conftest import FRIENDSOFPHP, OSV_PYPI, RETIREJS, send
 from .test_eol import api_answer
+from .test_wordfence import PRODUCTION as WORDFENCE_FEED
 
 
 def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., str]) -> None:
@@ -47,6 +48,7 @@ def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., 
             "/osv/PyPI/all.zip": file_route(OSV_PYPI, "application/zip"),
             "/fop.tar.gz": file_route(FRIENDSOFPHP, "application/gzip"),
             "/retire.json": file_route(RETIREJS, "application/json"),
+            "/wordfence/production": file_route(WORDFENCE_FEED, "application/json"),
             "/api/": eol_api,
         }
     )
@@ -63,6 +65,8 @@ def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., 
             f"{base}/fop.tar.gz",
             "--retire-url",
             f"{base}/retire.json",
+            "--wordfence-url",
+            f"{base}/wordfence/production",
             "--eol-url",
             f"{base}/api",
         ],
@@ -71,7 +75,8 @@ def test_sync_downloads_everything_and_refreshes_eol(http_server: Callable[..., 
     assert "osv-zip:osv-PyPI.zip: 2661 advisories" in result.output
     assert "1592 advisories" in result.output
     assert "end-of-life: 3 products refreshed" in result.output
-    assert "/osv/PyPI/all.zip" in hits and "/api/php.json" in hits
+    assert "wordfence:wordfence-feed.json: 5 advisories" in result.output
+    assert "/osv/PyPI/all.zip" in hits and "/api/php.json" in hits and "/wordfence/production" in hits
     home = Path(os.environ["SHOPGUARD_HOME"]) / "vulndb"
     conn = sqlite3.connect(home / "vulndb.sqlite")
     assert conn.execute("SELECT count(*) FROM advisory").fetchone()[0] > 4000

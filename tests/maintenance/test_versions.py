@@ -35,7 +35,9 @@ def test_pep440_and_semver_and_debian() -> None:
 def test_scheme_of_and_bad_versions() -> None:
     assert scheme_of("Debian:12") == "Debian"
     assert scheme_of("Packagist") == "Packagist"
-    assert scheme_of("WordPress") == "generic"
+    assert scheme_of("WordPress:plugin") == "WordPress"  # PHP version_compare (test_wordfence)
+    assert scheme_of("Rocky Linux:9") == "Rocky Linux"
+    assert scheme_of("Magento") == "generic"
     assert not is_valid("PyPI", "not a version!")
     with pytest.raises(BadVersion):
         compare("Packagist", "dev-master", "1.0")

@@ -87,6 +87,9 @@ def _fill(env: Env, path: str, email: str) -> str:
         "slug": ACK_SLUG,
         "user_id": str(victim),
         "token_id": str(tok),
+        "incident_id": "1",
+        "number": "1",
+        "evidence_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:
@@ -139,6 +142,7 @@ def test_role_table_shape() -> None:
     assert ROLE_PERMS[Role.EMPLOYEE] == {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
     assert Perm.FINDINGS_TRIAGE not in ROLE_PERMS[Role.AUDITOR]
     assert Perm.EXPORTS_READ in ROLE_PERMS[Role.AUDITOR]
+    assert Perm.SCRIPTS_APPROVE not in ROLE_PERMS[Role.ANALYST] | ROLE_PERMS[Role.AUDITOR]
     assert all(p in ROLE_PERMS[Role.OWNER] for p in Perm)
 
 
@@ -153,6 +157,21 @@ EXPECTED = {
     ("GET", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/settings/secrets"): Perm.SECRETS_MANAGE,
     ("POST", "/my/policies/{slug}/acknowledge"): Perm.POLICIES_OWN,
+    ("POST", "/response/incidents"): Perm.RESPONSE_MANAGE,
+    ("POST", "/response/incidents/{incident_id}/evidence"): Perm.RESPONSE_MANAGE,
+    ("GET", "/response/incidents/{incident_id}/evidence/{evidence_id}"): Perm.EXPORTS_READ,
+    ("POST", "/policies/{slug}/versions/{number}/publish"): Perm.POLICIES_MANAGE,
+    ("POST", "/policies/training"): Perm.POLICIES_MANAGE,
+    ("GET", "/settings/channels"): Perm.SETTINGS_MANAGE,
+    ("POST", "/settings/channels/test"): Perm.SETTINGS_MANAGE,
+    ("POST", "/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/assign"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/bulk"): Perm.FINDINGS_TRIAGE,
+    ("POST", "/api/v1/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
+    ("GET", "/scripts"): Perm.SCANS_READ,
+    ("POST", "/scripts/approve"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/scripts/reject"): Perm.SCRIPTS_APPROVE,
 }
 
 

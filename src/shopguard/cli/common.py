@@ -48,10 +48,17 @@ def load(config_path: Path | None) -> tuple[Path, Config]:
 
 
 def database_url(explicit: str | None, config: Config | None = None) -> str:
+    """``--db``, then $SHOPGUARD_DB, then the cluster's PostgreSQL when ``[cluster]`` is
+    set (the workers write the runs there, so the dashboard and the CLI read them
+    there), then the config's ``database_url``, then the per-user SQLite file."""
     if explicit:
         return explicit
     if os.environ.get("SHOPGUARD_DB"):
         return default_database_url()
+    if config is not None and config.cluster is not None:
+        from shopguard.cluster.urls import resolve
+
+        return resolve(config).database
     if config is not None and config.database_url:
         return config.database_url
     return default_database_url()
@@ -60,5 +67,5 @@ def database_url(explicit: str | None, config: Config | None = None) -> str:
 def open_db(explicit: str | None, config: Config | None = None) -> sessionmaker[Session]:
     try:
         return open_database(database_url(explicit, config))
-    except DatabaseError as exc:
+    except (DatabaseError, ConfigError) as exc:
         fail(str(exc), ExitCode.RUN_FAILED)

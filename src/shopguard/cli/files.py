@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -163,9 +165,21 @@ def _quarantine(run: object, dest: Path) -> None:
 @files_app.command("allow")
 def allow(
     paths: list[Path] = typer.Argument(None, help="Known-good files or folders."),
-    from_release: list[Path] = typer.Option(
-        [], "--from-release", help="An unpacked official release of your platform/extension (repeatable)."
+    from_release: list[str] = typer.Option(
+        [],
+        "--from-release",
+        help="An official release of your platform: an unpacked folder, its .zip, or the word 'store' "
+        "(the release each store's web roots run, found by the inventory and downloaded). Repeatable.",
     ),
+    checksums: bool = typer.Option(
+        False,
+        "--checksums",
+        help="With --from-release store on WordPress: use the official checksums API (MD5 per file) "
+        "instead of the release archive; only local files that match are allowed.",
+    ),
+    locale: str = typer.Option("en_US", "--locale", help="WordPress locale for --checksums."),
+    config: Path | None = CONFIG_OPTION,
+    store: str | None = typer.Option(None, "--store", "-s", help="Only this store (default: all)."),
     allow_list: Path | None = typer.Option(
         None,
         "--list",
@@ -173,35 +187,131 @@ def allow(
     ),
 ) -> None:
     """Add the sha256 of known-good files to the hash allow-list (files with these exact
-    contents are never reported). Point it at an unpacked official release of your platform."""
+    contents are never reported). Point it at an official release of your platform."""
+    from shopguard.scanning.files.release import ReleaseError
     from shopguard.scanning.files.scan import default_allow_list
-    from shopguard.scanning.files.walker import WalkStats, display_path, walk
 
-    paths = [*(paths or []), *from_release]
-    if not paths:
-        fail("give the known-good files or folders, or --from-release DIR")
-    missing = [p for p in paths if not p.exists()]
+    from_stores = [v for v in from_release if v == "store" and not Path(v).exists()]
+    given = [*(paths or []), *(Path(v) for v in from_release if v not in from_stores)]
+    if not given and not from_stores:
+        fail("give the known-good files or folders, or --from-release DIR|ZIP|store")
+    if checksums and not from_stores:
+        fail("--checksums works with --from-release store (WordPress)")
+    missing = [p for p in given if not p.exists()]
     if missing:
-        fail(f"{missing[0]}: no such file or folder")
-    target = allow_list or default_allow_list()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lines = []
-    stats = WalkStats()
-    for path, _ in walk(paths, stats):
-        h = hashlib.sha256()
-        try:
-            with open(path, "rb") as f:
-                while chunk := f.read(1024 * 1024):
-                    h.update(chunk)
-        except OSError as exc:
-            err_console.print(f"skipped {display_path(path)}: {exc.strerror}", markup=False)
-            continue
-        lines.append(f"{h.hexdigest()}  {display_path(path)}\n")
+        fail(f"{missing[0]}: no such file or folder (for the store's own release: --from-release store)")
+    lines: list[str] = []
+    try:
+        for p in given:
+            lines.extend(_release_zip_lines(p) if zipfile.is_zipfile(p) and p.is_file() else _tree_lines(p))
+        if from_stores:
+            lines.extend(_store_release_lines(config, store, checksums, locale))
+    except ReleaseError as exc:
+        fail(str(exc), ExitCode.RUN_FAILED)
     if not lines:
         fail("no readable files found in the given paths")
+    target = allow_list or default_allow_list()
+    target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("a", encoding="utf-8") as f:
         f.writelines(lines)
     err_console.print(f"Added {len(lines)} hashes to {target}", markup=False)
+
+
+def _tree_lines(path: Path) -> list[str]:
+    from shopguard.scanning.files.walker import WalkStats, display_path, walk
+
+    out: list[str] = []
+    for file, _ in walk([path], WalkStats()):
+        h = hashlib.sha256()
+        try:
+            with open(file, "rb") as f:
+                while chunk := f.read(1024 * 1024):
+                    h.update(chunk)
+        except OSError as exc:
+            err_console.print(f"skipped {display_path(file)}: {exc.strerror}", markup=False)
+            continue
+        out.append(f"{h.hexdigest()}  {display_path(file)}\n")
+    return out
+
+
+def _release_zip_lines(archive: Path, label: str | None = None) -> list[str]:
+    from shopguard.scanning.files.release import ReleaseSource, zip_hashes
+
+    return _release_lines(zip_hashes(archive, ReleaseSource(), label))
+
+
+def _store_release_lines(config: Path | None, store: str | None, checksums: bool, locale: str) -> list[str]:
+    """Hashes from the official release of each store's platform, at the version found."""
+    from shopguard.scanning.files.release import (
+        DEFAULT_RELEASE_URLS,
+        ReleaseError,
+        ReleaseSource,
+        fetch_archive,
+        match_checksums,
+        platforms_in,
+        release_url,
+        wordpress_checksums,
+        zip_hashes,
+    )
+
+    cfg = load(config)[1]
+    try:
+        stores = [s for s in cfg.store(store) if s.web_roots]
+    except ConfigError as exc:
+        fail(str(exc))
+    if not stores:
+        fail("no store has web_roots in the config; add web_roots, or give --from-release DIR|ZIP")
+    remote = [s.name for s in stores if not s.is_local_host]
+    if remote:
+        fail(f"store {remote[0]!r} is on a remote host: run `shopguard files allow` on that host")
+    lines: list[str] = []
+    for s in stores:
+        settings = s.files
+        source = ReleaseSource(
+            urls={**DEFAULT_RELEASE_URLS, **settings.release_urls},
+            checksums_url=settings.wordpress_checksums_url,
+            cache_dir=settings.release_cache,
+            max_bytes=settings.release_max_mb * 1024 * 1024,
+        )
+        found, notes = platforms_in([Path(r) for r in s.web_roots])
+        for note in notes:
+            err_console.print(f"{s.name}: {note}", markup=False, highlight=False)
+        for platform in found:
+            what = f"{platform.name} {platform.version}"
+            if checksums:
+                if platform.name != "wordpress":
+                    raise ReleaseError(f"{platform.root}: --checksums only exists for WordPress, not {what}")
+                result = match_checksums(platform.root, wordpress_checksums(platform.version, source, locale))
+                lines.extend(f"{h}  {path}\n" for h, path in result.allowed)
+                err_console.print(
+                    f"{s.name}: {what} in {platform.root}: {len(result.allowed)} files match the official "
+                    f"checksums, {result.missing} not present",
+                    markup=False,
+                    highlight=False,
+                )
+                for path in result.differ:
+                    err_console.print(
+                        f"  differs from the official release (not allowed; check it): {path}",
+                        markup=False,
+                        highlight=False,
+                    )
+                continue
+            url = release_url(platform, source)
+            archive = fetch_archive(url, source)
+            before = len(lines)
+            lines.extend(_release_lines(zip_hashes(archive, source, f"{platform.name}-{platform.version}")))
+            err_console.print(
+                f"{s.name}: {what} in {platform.root}: {len(lines) - before} files from {url}",
+                markup=False,
+                highlight=False,
+            )
+    if not lines:
+        raise ReleaseError("no official release found for the stores' web roots (see the notes above)")
+    return lines
+
+
+def _release_lines(hashes: Iterable[tuple[str, str]]) -> list[str]:
+    return [f"{h}  release:{name}\n" for h, name in hashes]
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -13,6 +14,8 @@ from rich.text import Text
 from sqlalchemy import select
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, fail, load, open_db
+from shopguard.config import FindingsSettings
+from shopguard.db.base import utcnow
 from shopguard.db.models import FindingRecord
 from shopguard.db.repository import NotFound, set_triage
 from shopguard.findings import Triage
@@ -52,8 +55,11 @@ def list_findings(
                 "title": r.title,
                 "location": r.location,
                 "status": r.status,
-                "triage": r.triage,
+                "triage": r.effective_triage.value,
                 "triage_reason": r.triage_reason,
+                "triage_expires_at": r.triage_expires_at.isoformat() if r.triage_expires_at else None,
+                "triage_lapsed": r.triage_lapsed,
+                "assignee": r.assignee,
                 "first_seen": r.first_seen.isoformat(),
                 "last_seen": r.last_seen.isoformat(),
             }
@@ -65,23 +71,61 @@ def list_findings(
     for col in ("Id", "Store", "Severity", "Title", "Where", "Status", "Triage"):
         t.add_column(col)
     for r in rows:
-        t.add_row(
-            *(
-                Text(x)
-                for x in (r.fingerprint[:12], r.store, r.severity, r.title, r.location, r.status, r.triage)
-            )
-        )
+        cells = (r.fingerprint[:12], r.store, r.severity, r.title, r.location, r.status, _triage_text(r))
+        t.add_row(*(Text(x) for x in cells))
     Console().print(t)
 
 
-def _triage(store: str, fingerprint: str, state: Triage, reason: str, by: str | None, db: str | None) -> None:
-    sessions = open_db(db)
+def _triage_text(r: FindingRecord) -> str:
+    if r.triage_lapsed and r.triage_expires_at is not None:
+        return f"none (risk acceptance lapsed {r.triage_expires_at:%Y-%m-%d})"
+    if r.triage == Triage.ACCEPTED_RISK.value and r.triage_expires_at is not None:
+        return f"accepted_risk until {r.triage_expires_at:%Y-%m-%d}"
+    return r.triage
+
+
+def _parse_expires(text: str | None) -> date | None:
+    """``YYYY-MM-DD`` or a number of days from today (``90`` or ``90d``)."""
+    if text is None:
+        return None
+    raw = text.strip().lower()
+    if raw.removesuffix("d").isdigit():
+        return utcnow().date() + timedelta(days=int(raw.removesuffix("d")))
     try:
-        rec = set_triage(sessions, store, fingerprint, state, reason, by or getpass.getuser())
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"--expires {text!r}: expected a date (YYYY-MM-DD) or a number of days (e.g. 90d)")
+
+
+def _triage(
+    store: str,
+    fingerprint: str,
+    state: Triage,
+    reason: str,
+    by: str | None,
+    db: str | None,
+    config: Path | None = None,
+    expires: str | None = None,
+) -> None:
+    cfg = load(config)[1] if config else None
+    sessions = open_db(db, cfg)
+    settings = cfg.findings if cfg is not None else FindingsSettings()
+    try:
+        rec = set_triage(
+            sessions,
+            store,
+            fingerprint,
+            state,
+            reason,
+            by or getpass.getuser(),
+            expires=_parse_expires(expires),
+            settings=settings,
+        )
     except (NotFound, ValueError) as exc:
         fail(str(exc))
+    until = f" until {rec.triage_expires_at:%Y-%m-%d}" if rec.triage_expires_at else ""
     Console(markup=False, highlight=False).print(
-        f"{rec.fingerprint[:12]} ({rec.title}): {state.value.replace('_', ' ')}"
+        f"{rec.fingerprint[:12]} ({rec.title}): {state.value.replace('_', ' ')}{until}"
     )
 
 
@@ -90,11 +134,19 @@ def accept(
     fingerprint: str = typer.Argument(..., help="Finding id (a prefix of its fingerprint)."),
     store: str = typer.Option(..., "--store", "-s"),
     reason: str = typer.Option(..., "--reason", help="Why the risk is accepted."),
+    expires: str | None = typer.Option(
+        None,
+        "--expires",
+        help="When the acceptance lapses: YYYY-MM-DD or days (90d). Default and maximum: "
+        "[findings] accept_risk_default_days / accept_risk_max_days (90 / 365).",
+    ),
     by: str | None = typer.Option(None, "--by", help="Who decided (default: your user name)."),
+    config: Path | None = CONFIG_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
-    """Accept the risk of a finding; it stays visible but no longer counts."""
-    _triage(store, fingerprint, Triage.ACCEPTED_RISK, reason, by, db)
+    """Accept the risk of a finding until a date; it stays visible but no longer counts,
+    and counts as open again once the date passes."""
+    _triage(store, fingerprint, Triage.ACCEPTED_RISK, reason, by, db, config, expires)
 
 
 @findings_app.command("false-positive")

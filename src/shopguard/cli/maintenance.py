@@ -166,6 +166,21 @@ def sync_cmd(
         "https://raw.githubusercontent.com/RetireJS/retire.js/master/repository/jsrepository.json",
         "--retire-url",
     ),
+    wordfence_from: list[Path] | None = typer.Option(
+        None,
+        "--wordfence-from",
+        help="Import this Wordfence Intelligence feed file (WordPress plugins, themes and core; "
+        "the production or scanner feed, v2 or v3) instead of downloading (repeatable).",
+    ),
+    wordfence_url: str = typer.Option(
+        "https://www.wordfence.com/api/intelligence/v2/vulnerabilities/production",
+        "--wordfence-url",
+        help="Wordfence feed to download (the v3 feeds need --wordfence-key).",
+    ),
+    wordfence_key: str | None = typer.Option(
+        None, "--wordfence-key", envvar="SHOPGUARD_WORDFENCE_API_KEY", help="Wordfence Intelligence API key."
+    ),
+    no_wordfence: bool = typer.Option(False, "--no-wordfence", help="Do not download the Wordfence feed."),
     eol_url: str = typer.Option("https://endoflife.date/api", "--eol-url", help="endoflife.date API base."),
     no_eol: bool = typer.Option(False, "--no-eol", help="Do not refresh end-of-life data."),
 ) -> None:
@@ -175,10 +190,16 @@ def sync_cmd(
     for s in sources or ():
         if not s.exists():
             fail(f"--from {s}: no such file or folder")
+    for s in wordfence_from or ():
+        if not s.is_file():
+            fail(f"--wordfence-from {s}: no such file")
     try:
         report = sync(
             list(sources or ()),
-            download=not sources,
+            download=not sources and not wordfence_from,
+            wordfence_feeds=list(wordfence_from or ()),
+            wordfence_url=None if no_wordfence else wordfence_url,
+            wordfence_key=wordfence_key,
             osv_url=osv_url,
             ecosystems=[e.strip() for e in ecosystems.split(",") if e.strip()],
             friendsofphp_url=friendsofphp_url,

@@ -64,6 +64,13 @@ def monitor_command(
         _print_status(sm, [s.name for s in stores])
         return
     from shopguard.monitoring.engine import Daemon
+    from shopguard.web.channels import with_dashboard_channels
+    from shopguard.web.vault import VaultError
+
+    try:
+        cfg = with_dashboard_channels(cfg, sm)  # channels added in the dashboard, decrypted
+    except VaultError as exc:
+        fail(f"alert channels added in the dashboard cannot be read: {exc}")
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"

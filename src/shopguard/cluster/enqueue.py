@@ -10,7 +10,7 @@ from celery import Celery
 from celery.result import AsyncResult
 
 from shopguard.checks import all_checks, matches, select
-from shopguard.cluster.app import make_app, publish
+from shopguard.cluster.app import Publisher, make_app
 from shopguard.cluster.payload import TaskPayload
 from shopguard.cluster.settings import ClusterSettings
 from shopguard.cluster.urls import settings_of
@@ -53,11 +53,11 @@ def enqueue_audit(
     app = app or make_app(config)
     out: list[Enqueued] = []
     parts = split_heavy(cs, selectors)
-    for store in stores:
-        for queue, sels in parts:
-            payload = TaskPayload.new("audit", [store.name], sels, schema or cs.task_schema)
-            tid = publish(app, payload, queue, attempts=cs.publish_attempts, on_retry=on_retry)
-            out.append(Enqueued(tid, store.name, queue, sels))
+    with Publisher(app, attempts=cs.publish_attempts, on_retry=on_retry) as pub:
+        for store in stores:
+            for queue, sels in parts:
+                payload = TaskPayload.new("audit", [store.name], sels, schema or cs.task_schema)
+                out.append(Enqueued(pub.send(payload, queue), store.name, queue, sels))
     return out
 
 
@@ -75,11 +75,12 @@ def enqueue_monitors(
     app = app or make_app(config)
     names = [s.name for s in stores]
     out: list[Enqueued] = []
-    for i in range(0, len(names), cs.monitor_batch_size):
-        batch = names[i : i + cs.monitor_batch_size]
-        payload = TaskPayload.new("monitor", batch, tuple(selectors), cs.task_schema)
-        tid = publish(app, payload, cs.queue("monitor"), attempts=cs.publish_attempts, on_retry=on_retry)
-        out.append(Enqueued(tid, ",".join(batch), cs.queue("monitor"), tuple(selectors)))
+    with Publisher(app, attempts=cs.publish_attempts, on_retry=on_retry) as pub:
+        for i in range(0, len(names), cs.monitor_batch_size):
+            batch = names[i : i + cs.monitor_batch_size]
+            payload = TaskPayload.new("monitor", batch, tuple(selectors), cs.task_schema)
+            tid = pub.send(payload, cs.queue("monitor"))
+            out.append(Enqueued(tid, ",".join(batch), cs.queue("monitor"), tuple(selectors)))
     return out
 
 

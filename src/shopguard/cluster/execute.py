@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from redis.asyncio import Redis
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +35,7 @@ from shopguard.cluster.settings import ClusterSettings
 from shopguard.config import Config, Store
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution, FindingRecord, RunFinding, RunRecord
-from shopguard.db.repository import finish_run, load_run, record_check
+from shopguard.db.repository import finish_run, finish_run_in, load_run, record_check
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ class Claim:
     """The task had already finished (or was given up): nothing to do."""
     outcome: str = ""
     """For a task already done: how it ended (finished, poisoned, failed)."""
+    crashes: int = 0
+    """Earlier deliveries that stopped the worker (killed, crashed): every delivery is
+    counted in ``attempts``, and Celery counts those that ended in a Python error (and
+    were retried) in ``retries``; the others never came back."""
 
 
 def _netloc(store: Store) -> str:
@@ -54,8 +59,11 @@ def _netloc(store: Store) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def claim(db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: str, worker: str) -> Claim:
-    """Start (or restart) the run of ``task_id``; counts this delivery."""
+def claim(
+    db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: str, worker: str, retries: int = 0
+) -> Claim:
+    """Start (or restart) the run of ``task_id``; counts this delivery. ``retries`` is
+    Celery's count of earlier deliveries that ended in a Python error."""
     for _ in range(2):
         try:
             with db.begin() as s:
@@ -92,7 +100,7 @@ def claim(db: sessionmaker[Session], task_id: str, payload: TaskPayload, queue: 
                 row.worker = worker
                 row.started_at = utcnow()
                 assert row.run_id is not None
-                return Claim(row.run_id, row.attempts, False)
+                return Claim(row.run_id, row.attempts, False, crashes=max(0, row.attempts - 1 - retries))
         except IntegrityError:  # two deliveries raced to insert the row: the second sees it
             continue
     raise RuntimeError(f"task {task_id}: could not claim its run")
@@ -124,12 +132,13 @@ def _reset_run(s: Session, run_id: int) -> None:
         run.hostname = socket.gethostname()
 
 
-def uncount(db: sessionmaker[Session], task_id: str, message: str) -> None:
-    """A delivery that ended with a Python error (to be retried) was no crash."""
+def note_error(db: sessionmaker[Session], task_id: str, message: str) -> None:
+    """Remember why a delivery failed with a Python error (it is retried). Such a
+    delivery is no crash; Claim.crashes tells them apart with Celery's retry count, so
+    this note may be lost (the database itself may be down) without harm."""
     with db.begin() as s:
         row = s.get(ClusterTask, task_id, with_for_update=True)
         if row is not None and row.status == "started":
-            row.attempts = max(0, row.attempts - 1)
             row.message = message[:4000]
 
 
@@ -201,33 +210,50 @@ async def run_payload(
     payload: TaskPayload,
     db: sessionmaker[Session],
     run_id: int,
-    redis_url: str | None,
+    redis: Redis | None,
 ) -> None:
     """All stores of the payload in one asyncio loop, each under its fleet-wide slots."""
     stores, chosen = plan(config, payload)
-    slots = None
-    redis = None
+    slots = Slots(redis, cs.queue_prefix, cs.lease_seconds) if redis is not None else None
     gate = asyncio.Semaphore(cs.batch_concurrency)
-    if redis_url is not None:
-        from redis.asyncio import BlockingConnectionPool, Redis
-
-        pool = BlockingConnectionPool.from_url(
-            redis_url, max_connections=cs.batch_concurrency * 2, timeout=60
-        )
-        redis = Redis(connection_pool=pool)
-        slots = Slots(redis, cs.queue_prefix, cs.lease_seconds)
 
     async def one(store: Store) -> None:
         async with gate:
             await _run_store(config, cs, slots, store, chosen, db, run_id)
 
-    try:
-        async with asyncio.TaskGroup() as tg:
-            for store in stores:
-                tg.create_task(one(store))
-    finally:
-        if redis is not None:
-            await redis.aclose()
+    async with asyncio.TaskGroup() as tg:
+        for store in stores:
+            tg.create_task(one(store))
+
+
+@dataclass
+class _ProcessLoop:
+    """One event loop per worker process, reused by every task it runs, and the Redis
+    client of the fleet-wide slots on it. Their connections stay open between tasks:
+    a new loop and new Redis connections per task cost more CPU than a light check."""
+
+    pid: int
+    runner: asyncio.Runner
+    redis: dict[str, Redis]
+
+    def redis_for(self, url: str, cs: ClusterSettings) -> Redis:
+        if url not in self.redis:
+            from redis.asyncio import BlockingConnectionPool
+
+            pool = BlockingConnectionPool.from_url(url, max_connections=cs.batch_concurrency * 2, timeout=60)
+            self.redis[url] = Redis(connection_pool=pool)
+        return self.redis[url]
+
+
+_LOOP: _ProcessLoop | None = None
+
+
+def process_loop() -> _ProcessLoop:
+    """This process's loop (a forked child makes its own: loops do not survive a fork)."""
+    global _LOOP
+    if _LOOP is None or _LOOP.pid != os.getpid():
+        _LOOP = _ProcessLoop(os.getpid(), asyncio.Runner(), {})
+    return _LOOP
 
 
 def execute(
@@ -240,26 +266,29 @@ def execute(
     *,
     redis_url: str | None,
     worker: str = "",
+    retries: int = 0,
 ) -> dict[str, object]:
     """Run one task to its single stored run; safe to call again for the same task id."""
-    got = claim(db, task_id, payload, queue, worker or socket.gethostname())
+    got = claim(db, task_id, payload, queue, worker or socket.gethostname(), retries)
     if got.done:
         log.info("task %s already done (run %s); redelivery ignored", task_id, got.run_id)
         return {"task_id": task_id, "run_id": got.run_id, "status": "duplicate", "outcome": got.outcome}
-    if got.attempts > cs.max_attempts:
+    if got.crashes >= cs.max_attempts:
         return give_up(
             db,
             config,
             task_id,
             payload,
             got.run_id,
-            f"gave up after {got.attempts - 1} deliveries that each stopped the worker "
+            f"gave up after {got.crashes} deliveries that each stopped the worker "
             "(killed or crashed) before the task finished",
         )
     started = time.time()
-    asyncio.run(run_payload(config, cs, payload, db, got.run_id, redis_url))
-    finish_run(db, got.run_id, "finished")
-    with db.begin() as s:
+    loop = process_loop()
+    redis = loop.redis_for(redis_url, cs) if redis_url is not None else None
+    loop.runner.run(run_payload(config, cs, payload, db, got.run_id, redis))
+    with db.begin() as s:  # the run and its task end in one commit
+        finish_run_in(s, got.run_id, "finished")
         row = s.get(ClusterTask, task_id)
         assert row is not None
         row.status = "finished"
@@ -267,8 +296,10 @@ def execute(
         row.message = ""
     stored = load_run(db, got.run_id)
     from shopguard.response import after_run
+    from shopguard.scanning.pages.tamper import alert_page_changes
 
     after_run(db, stored, config)
+    alert_page_changes(db, stored, config)
     return {
         "task_id": task_id,
         "run_id": got.run_id,

@@ -47,14 +47,17 @@ class Slots:
         self.redis = redis
         self.prefix = prefix
         self.lease = lease_seconds
+        # EVALSHA: the scripts are sent once per server, not with every call.
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._renew_script = redis.register_script(_RENEW)
 
     def key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:slots:{kind}:{name}"
 
     async def _try(self, key: str, limit: int, token: str) -> bool:
         now = time.time()
-        got = await self.redis.eval(
-            _ACQUIRE, 1, key, now, limit, now + self.lease, token, int(self.lease * 2000)
+        got = await self._acquire(
+            keys=[key], args=[now, limit, now + self.lease, token, int(self.lease * 2000)]
         )
         return bool(got)
 
@@ -66,7 +69,9 @@ class Slots:
         while True:
             await asyncio.sleep(self.lease / 3)
             for key in keys:
-                await self.redis.eval(_RENEW, 1, key, time.time() + self.lease, token, int(self.lease * 2000))
+                await self._renew_script(
+                    keys=[key], args=[time.time() + self.lease, token, int(self.lease * 2000)]
+                )
 
     @contextlib.asynccontextmanager
     async def hold(self, limits: Sequence[tuple[str, int]], wait_s: float) -> AsyncIterator[None]:

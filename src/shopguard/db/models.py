@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopguard.db.base import Base, UTCDateTime, utcnow
+from shopguard.findings import Triage
 
 
 class RunRecord(Base):
@@ -81,6 +82,24 @@ class FindingRecord(Base):
     triage_reason: Mapped[str] = mapped_column(Text, default="")
     triage_by: Mapped[str] = mapped_column(String(200), default="")
     triage_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    triage_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When an accepted risk lapses: from then on the finding counts as open again
+    (evaluated when read, see ``shopguard.db.triage``; the decision itself stays on record)."""
+    assignee: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    """Email of the dashboard user who should deal with it; empty: nobody."""
+
+    @property
+    def effective_triage(self) -> Triage:
+        """The triage that holds now: an accepted risk past its expiry counts as none."""
+        return Triage.NONE if self.triage_lapsed else Triage(self.triage)
+
+    @property
+    def triage_lapsed(self) -> bool:
+        return (
+            self.triage == Triage.ACCEPTED_RISK.value
+            and self.triage_expires_at is not None
+            and self.triage_expires_at <= utcnow()
+        )
 
     __table_args__ = (
         UniqueConstraint("store", "fingerprint", name="uq_findings_store_fingerprint"),
@@ -100,3 +119,15 @@ class RunFinding(Base):
     severity: Mapped[str] = mapped_column(String(16))
 
     finding: Mapped[FindingRecord] = relationship()
+
+
+class FindingComment(Base):
+    """One message in a finding's discussion thread (the dashboard's comments)."""
+
+    __tablename__ = "finding_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)

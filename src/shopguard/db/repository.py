@@ -12,13 +12,14 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard import __version__
 from shopguard.checks import CheckRun, Outcome
+from shopguard.config import FindingsSettings
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution, FindingRecord, RunFinding, RunRecord
 from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
@@ -132,42 +133,66 @@ def _copy_content(rec: FindingRecord, f: Finding) -> None:
 
 def finish_run(db: sessionmaker[Session], run_id: int, status: str = "finished") -> None:
     """Resolve findings whose check ran cleanly in this run without seeing them."""
-    now = utcnow()
     with db.begin() as s:
-        run = s.get(RunRecord, run_id)
-        if run is None:
-            raise NotFound(f"run {run_id} does not exist")
-        if status == "finished":
-            clean = s.execute(
-                select(CheckExecution.store, CheckExecution.check_id).where(
-                    CheckExecution.run_id == run_id, CheckExecution.outcome == Outcome.OK.value
-                )
-            ).all()
-            for store, check_id in clean:
-                stale = s.scalars(
-                    select(FindingRecord).where(
-                        FindingRecord.store == store,
-                        FindingRecord.source_check == check_id,
-                        FindingRecord.status != FindingStatus.RESOLVED.value,
-                        (FindingRecord.last_run_id != run_id) | (FindingRecord.last_run_id.is_(None)),
-                    )
-                )
-                for rec in stale:
-                    rec.status = FindingStatus.RESOLVED.value
-                    rec.resolved_at = now
-                    s.add(
-                        RunFinding(run_id=run_id, finding_id=rec.id, status=rec.status, severity=rec.severity)
-                    )
-        run.status = status
-        run.finished_at = now
+        finish_run_in(s, run_id, status)
+
+
+def finish_run_in(s: Session, run_id: int, status: str = "finished") -> None:
+    """:func:`finish_run` inside the caller's transaction (the cluster marks its task
+    finished in the same commit)."""
+    now = utcnow()
+    run = s.get(RunRecord, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist")
+    if status == "finished":
+        # One query for every (store, check) that ran cleanly in this run, not one per
+        # pair: a monitor batch holds hundreds of them.
+        clean_here = (
+            select(CheckExecution.id)
+            .where(
+                CheckExecution.run_id == run_id,
+                CheckExecution.outcome == Outcome.OK.value,
+                CheckExecution.store == FindingRecord.store,
+                CheckExecution.check_id == FindingRecord.source_check,
+            )
+            .exists()
+        )
+        # "Not seen in this run" is asked of the run's own links, not of last_run_id: a
+        # concurrent run of the same check (an audit next to a monitor batch, on
+        # cluster workers) may have seen the finding after this one, and this run saw
+        # it too, so it must neither resolve it nor link it twice.
+        seen_here = (
+            select(RunFinding.finding_id)
+            .where(RunFinding.run_id == run_id, RunFinding.finding_id == FindingRecord.id)
+            .exists()
+        )
+        stale = s.scalars(
+            select(FindingRecord).where(
+                clean_here, ~seen_here, FindingRecord.status != FindingStatus.RESOLVED.value
+            )
+        )
+        for rec in stale:
+            rec.status = FindingStatus.RESOLVED.value
+            rec.resolved_at = now
+            s.add(RunFinding(run_id=run_id, finding_id=rec.id, status=rec.status, severity=rec.severity))
+    run.status = status
+    run.finished_at = now
 
 
 def set_triage(
-    db: sessionmaker[Session], store: str, fingerprint: str, triage: Triage, reason: str, by: str
+    db: sessionmaker[Session],
+    store: str,
+    fingerprint: str,
+    triage: Triage,
+    reason: str,
+    by: str,
+    expires: date | None = None,
+    settings: FindingsSettings | None = None,
 ) -> FindingRecord:
-    """Mark a finding accepted-risk / false-positive (or clear it); survives later runs."""
-    if triage is not Triage.NONE and not reason.strip():
-        raise ValueError("a reason is required to accept a risk or mark a false positive")
+    """Mark a finding accepted-risk (until ``expires``, default per ``settings``) or
+    false-positive, or clear it; survives later runs."""
+    from shopguard.db.triage import TriageError, apply_triage
+
     with db.begin() as s:
         rec = s.scalar(
             select(FindingRecord).where(
@@ -176,10 +201,12 @@ def set_triage(
         )
         if rec is None:
             raise NotFound(f"no finding {fingerprint!r} for store {store!r}")
-        rec.triage = triage.value
-        rec.triage_reason = reason.strip()
-        rec.triage_by = by
-        rec.triage_at = utcnow()
+        try:
+            apply_triage(rec, triage, reason, by, settings or FindingsSettings(), expires)
+        except TriageError as exc:
+            if exc.field == "reason":
+                raise ValueError("a reason is required to accept a risk or mark a false positive") from None
+            raise
         return rec
 
 
@@ -191,9 +218,13 @@ class StoredFinding:
     store: str
     status: FindingStatus
     triage: Triage
+    """The decision that holds now (an accepted risk past its expiry is NONE)."""
     triage_reason: str
     first_seen: datetime
     last_seen: datetime
+    triage_expires_at: datetime | None = None
+    triage_lapsed: bool = False
+    """An accepted risk whose expiry passed: it counts as open again."""
 
     @property
     def counts_as_open(self) -> bool:
@@ -264,10 +295,12 @@ def load_run(db: sessionmaker[Session], run_id: int | None = None) -> StoredRun:
                 finding=to_finding(rec, rf.severity),
                 store=rec.store,
                 status=FindingStatus(rf.status),
-                triage=Triage(rec.triage),
+                triage=rec.effective_triage,
                 triage_reason=rec.triage_reason,
                 first_seen=rec.first_seen,
                 last_seen=rec.last_seen,
+                triage_expires_at=rec.triage_expires_at,
+                triage_lapsed=rec.triage_lapsed,
             )
             for rf, rec in rows
         )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution, FindingRecord
+from shopguard.db.triage import untriaged
 from shopguard.findings import Severity
 from shopguard.insurance.models import UnderwritingAnswer
 from shopguard.policies import policy_published, training_summary
@@ -88,7 +89,7 @@ def check_evidence(
             select(FindingRecord).where(
                 FindingRecord.store == store,
                 FindingRecord.status != "resolved",
-                FindingRecord.triage == "none",
+                untriaged(),
             )
         )
         if any(_matches(f.check_id, p) for p in prefixes) and rank.get(f.severity, 0) >= Severity.MEDIUM.rank

@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.maintenance.commands import upgrade_command
@@ -35,34 +36,58 @@ def _age_days(published: str | None, today: dt.date) -> int | None:
         return None
 
 
+_UNKNOWN: Any = object()
+"""``fix`` not computed yet (None is an answer: no single fixed version)."""
+
+
+_AdvisoryInfo = tuple[dict[str, Any], Severity, bool]
+"""(evidence entry, severity, critical/high older than the PCI 6.3.3 month)."""
+
+
+def _advisory_info(m: Match, today: dt.date, cache: dict[int, _AdvisoryInfo] | None) -> _AdvisoryInfo:
+    """One advisory's evidence entry; ``cache`` (by Match identity, alive for the caller's loop)
+    saves rebuilding it for every lockfile that lists the same package at the same version."""
+    if cache is not None and (hit := cache.get(id(m))) is not None:
+        return hit
+    sev = advisory_severity(m)
+    age = _age_days(m.advisory.published, today)
+    entry = {
+        "id": m.advisory.id,
+        "aliases": [i for i in m.ids if i != m.advisory.id],
+        "severity": sev.value,
+        "severity_source": "cvss"
+        if m.advisory.score is not None
+        else ("label" if m.advisory.severity else "unscored"),
+        "cvss_score": m.advisory.score,
+        "published": m.advisory.published,
+        "age_days": age,
+        "fixed": list(m.fixed),
+        "summary": m.advisory.summary[:200],
+        "url": m.advisory.url,
+    }
+    info = (entry, sev, sev >= Severity.HIGH and age is not None and age > PATCH_DAYS)
+    if cache is not None:
+        cache[id(m)] = info
+    return info
+
+
 def vulnerability_finding(
-    c: Component, matches: Sequence[Match], today: dt.date, source: str, fix: str | None = None
+    c: Component,
+    matches: Sequence[Match],
+    today: dt.date,
+    source: str,
+    fix: str | None = _UNKNOWN,
+    cache: dict[int, _AdvisoryInfo] | None = None,
 ) -> Finding:
-    fix = fix if fix is not None else smallest_fix(c, matches)
+    fix = smallest_fix(c, matches) if fix is _UNKNOWN else fix
     advisories = []
     overdue = []
-    for m in sorted(matches, key=lambda m: (-advisory_severity(m).rank, m.advisory.id)):
-        sev = advisory_severity(m)
-        age = _age_days(m.advisory.published, today)
-        if sev >= Severity.HIGH and age is not None and age > PATCH_DAYS:
-            overdue.append(m.advisory.id)
-        advisories.append(
-            {
-                "id": m.advisory.id,
-                "aliases": [i for i in m.ids if i != m.advisory.id],
-                "severity": sev.value,
-                "severity_source": "cvss"
-                if m.advisory.score is not None
-                else ("label" if m.advisory.severity else "unscored"),
-                "cvss_score": m.advisory.score,
-                "published": m.advisory.published,
-                "age_days": age,
-                "fixed": list(m.fixed),
-                "summary": m.advisory.summary[:200],
-                "url": m.advisory.url,
-            }
-        )
-    worst = max(advisory_severity(m) for m in matches)
+    infos = [_advisory_info(m, today, cache) for m in matches]
+    for entry, _, late in sorted(infos, key=lambda i: (-i[1].rank, i[0]["id"])):
+        if late:
+            overdue.append(entry["id"])
+        advisories.append(dict(entry))
+    worst = max(infos, key=lambda i: i[1].rank)[1]
     n = len(matches)
     title = f"{c.name} {c.version} has {n} known vulnerabilit{'y' if n == 1 else 'ies'}"
     if overdue:
@@ -119,6 +144,7 @@ def vulnerability_findings(
     found: Mapping[Component, Sequence[Match]], today: dt.date, source: str
 ) -> list[Finding]:
     fixes: dict[tuple[object, ...], str | None] = {}
+    cache: dict[int, _AdvisoryInfo] = {}
     out = []
     for c, ms in found.items():
         if not ms:
@@ -127,7 +153,7 @@ def vulnerability_findings(
         key = (c.keys, c.version, tuple(sorted(m.advisory.id for m in ms)))
         if key not in fixes:
             fixes[key] = smallest_fix(c, ms)
-        out.append(vulnerability_finding(c, ms, today, source, fixes[key]))
+        out.append(vulnerability_finding(c, ms, today, source, fixes[key], cache))
     return out
 
 

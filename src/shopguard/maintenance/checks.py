@@ -18,9 +18,9 @@ from shopguard.maintenance.assess import (
     vulnerability_findings,
     warning_findings,
 )
-from shopguard.maintenance.inventory.host import LocalHost, scan_transport
+from shopguard.maintenance.inventory.host import LocalHost
 from shopguard.maintenance.model import Inventory
-from shopguard.maintenance.service import REMOTE_WEB_ROOTS, collect, find_vulnerabilities
+from shopguard.maintenance.service import collect, find_vulnerabilities, remote_inventory
 from shopguard.maintenance.settings import MaintenanceSettings
 from shopguard.maintenance.sources.interface import VulnerabilitySource
 from shopguard.maintenance.sources.local import LocalSource
@@ -45,16 +45,15 @@ async def store_inventory(ctx: CheckContext) -> Inventory:
     store = ctx.store
 
     async def build() -> Inventory:
-        with_host = _settings(store).inventory_host
+        settings = _settings(store)
+        with_host = settings.inventory_host
         if store.is_local_host:
-            return await asyncio.to_thread(collect, store.web_roots, host=LocalHost() if with_host else False)
-        inv = Inventory()
-        if store.web_roots:
-            inv.warn(store.host, REMOTE_WEB_ROOTS)
-        if with_host:
-            transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(store))
-            inv.extend(await scan_transport(transport))
-        return inv
+            local = LocalHost(rpm_dbpath=settings.rpm_dbpath) if with_host else False
+            return await asyncio.to_thread(collect, store.web_roots, host=local)
+        if not store.web_roots and not with_host:
+            return Inventory()
+        transport = await ctx.resources.get("maintenance.transport", lambda: open_transport(store))
+        return await remote_inventory(transport, [str(r) for r in store.web_roots], with_host)
 
     inv: Inventory = await ctx.resources.get("maintenance.inventory", build)
     return inv

@@ -6,10 +6,18 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from shopguard.config import Store
 from shopguard.maintenance.inventory.files import scan_paths
-from shopguard.maintenance.inventory.host import HostReader, LocalHost, scan_host, scan_transport
+from shopguard.maintenance.inventory.host import (
+    HostReader,
+    HostUnavailable,
+    LocalHost,
+    scan_host,
+    scan_transport,
+)
+from shopguard.maintenance.inventory.remote import remote_web_root_inventory
 from shopguard.maintenance.matching import Match
 from shopguard.maintenance.model import Component, Inventory
 from shopguard.maintenance.sources.interface import VulnerabilitySource
@@ -45,32 +53,40 @@ def collect(
     return inv
 
 
-REMOTE_WEB_ROOTS = (
-    "web roots on a remote host are not read over SSH yet (only its OS, packages and server software); "
-    "run `shopguard inventory PATH` on the host, or mount its web roots and scan them locally"
-)
-
-
 def store_inventory(store: Store, *, host: bool = True, web_roots: bool = True) -> Inventory:
     """A store's inventory outside an audit (the CLI): its web roots when they are on this machine,
     and its host's OS, packages and runtimes, locally or over SSH (the hosting protocol's transport).
     Raises HostUnavailable when a remote host cannot be read."""
     if store.is_local_host:
-        return collect(store.web_roots if web_roots else (), host=host)
+        reader = LocalHost(rpm_dbpath=store.maintenance.rpm_dbpath) if host else False
+        return collect(store.web_roots if web_roots else (), host=reader)
+    roots = [str(r) for r in store.web_roots] if web_roots else []
+    if not roots and not host:
+        return Inventory()
+    return asyncio.run(_remote_inventory(store, roots, host))
+
+
+async def remote_inventory(transport: Any, roots: Sequence[str], host: bool) -> Inventory:
+    """Web roots and (when ``host``) the OS, packages and runtimes of a remote host, over one
+    transport. The host part raises HostUnavailable when the host cannot be read."""
     inv = Inventory()
-    if store.web_roots and web_roots:
-        inv.warn(store.host, REMOTE_WEB_ROOTS)
+    detector = load_detector()
+    for root in roots:
+        try:
+            inv.extend(await remote_web_root_inventory(transport, root, detector))
+        except Exception as exc:  # the transport's own error types (unreachable, timed out ...)
+            raise HostUnavailable(f"could not read the web root {root} on {transport.name}: {exc}") from exc
     if host:
-        inv.extend(asyncio.run(_remote_host_inventory(store)))
+        inv.extend(await scan_transport(transport))
     return inv
 
 
-async def _remote_host_inventory(store: Store) -> Inventory:
+async def _remote_inventory(store: Store, roots: Sequence[str], host: bool) -> Inventory:
     from shopguard.hosting import open_transport
 
     transport = open_transport(store)
     try:
-        return await scan_transport(transport)
+        return await remote_inventory(transport, roots, host)
     finally:
         await transport.aclose()
 

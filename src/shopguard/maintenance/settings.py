@@ -17,3 +17,6 @@ class MaintenanceSettings(BaseModel):
     inventory_host: bool = True
     """Also list the OS, its packages and the server runtimes of the store's host: this machine for
     ``local``, over SSH (the hosting protocol's read-only transport) for ``ssh://...``."""
+    rpm_dbpath: str | None = None
+    """An RPM database folder to read as well (``rpm --dbpath``), on this machine; by default rpm's
+    own database is read where there is no dpkg status file."""

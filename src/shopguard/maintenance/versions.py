@@ -66,6 +66,46 @@ def generic_key(text: str) -> tuple[Any, ...]:
     return (*nums, pre, tuple((0, int(t)) if t.isdigit() else (1, t) for t in _NUM_RE.findall(rest)))
 
 
+# PHP's version_compare() special forms (ext/standard/versioning.c): a part that matches none of
+# them sorts below "dev"; a number ranks as "#"; a missing part compares as "#" against a word and
+# below any number ("1.0" < "1.0.0" but "1.0rc1" < "1.0" < "1.0pl1").
+_PHP_FORMS: tuple[tuple[str, int], ...] = (
+    ("dev", 1),
+    ("alpha", 2),
+    ("a", 2),
+    ("beta", 3),
+    ("b", 3),
+    ("RC", 4),
+    ("rc", 4),
+    ("#", 5),
+    ("pl", 6),
+    ("p", 6),
+)
+_PHP_SPLIT = re.compile(r"\d+|[^\d.]+")
+_PHP_END = (5, -1)
+
+
+def php_version_key(text: str) -> tuple[tuple[int, int], ...]:
+    """Sort key that orders versions exactly as PHP's ``version_compare()`` does.
+
+    WordPress plugins and themes are versioned by their authors with no rule, and WordPress,
+    WP-CLI and the Wordfence feed all compare them with ``version_compare()``; so do we.
+    """
+    t = text.strip()
+    if not t or not t[0].isalnum():
+        raise BadVersion(f"{text!r} is not a version")
+    canon = re.sub(r"[-_+]", ".", t)
+    parts: list[tuple[int, int]] = []
+    for tok in _PHP_SPLIT.findall(canon):
+        if tok.isdigit():
+            parts.append((5, int(tok)))
+        else:
+            parts.append(next(((rank, 0) for form, rank in _PHP_FORMS if tok.startswith(form)), (0, 0)))
+    if not parts:
+        raise BadVersion(f"{text!r} is not a version")
+    return (*parts, _PHP_END)
+
+
 _UNIVERS = {
     "PyPI": uv.PypiVersion,
     "npm": uv.SemverVersion,
@@ -84,7 +124,7 @@ _JS_PRE_RE = re.compile(r"^(\d+(?:\.\d+)*)([a-z]+\d*)$", re.I)
 def scheme_of(ecosystem: str) -> str:
     """The comparison scheme for an OSV ecosystem (``Debian:12`` -> ``Debian``)."""
     base = ecosystem.split(":", 1)[0]
-    if base in _UNIVERS or base == "Packagist":
+    if base in _UNIVERS or base in ("Packagist", "WordPress"):
         return base
     return "generic"
 
@@ -96,6 +136,8 @@ def parse(scheme: str, text: str) -> Any:
         return composer_key(text)
     if scheme == "generic":
         return generic_key(text)
+    if scheme == "WordPress":
+        return php_version_key(text)
     cls = _UNIVERS[scheme]
     t = text.strip()
     if cls is uv.SemverVersion:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import gc
 import logging
 import math
@@ -713,4 +714,15 @@ class Daemon:
                     )
                 except Exception as exc:
                     log.warning("downsampling failed (will retry): %s", exc)
+                keep = self.config.storage.keep_runs_days
+                if keep is not None:  # [storage] keep_runs_days: prune old runs as well
+                    from shopguard.db.retention import prune_runs
+
+                    batch = self.config.storage.prune_batch_size
+                    try:
+                        await asyncio.get_running_loop().run_in_executor(
+                            None, functools.partial(prune_runs, self.db, keep, batch=batch)
+                        )
+                    except Exception as exc:
+                        log.warning("pruning old runs failed (will retry): %s", exc)
             await asyncio.sleep(min(PLANNED_REFRESH_S, self.downsample_every_s))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from shopguard.checks import CheckContext, RecordsCheck, register_check
 from shopguard.db.base import utcnow
 from shopguard.db.models import FindingRecord
+from shopguard.db.triage import untriaged
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.policies.catalog import LIBRARY
 from shopguard.policies.library import latest, published, review_due
@@ -213,7 +214,7 @@ class PolicyVersusEvidence(RecordsCheck):
                     select(FindingRecord).where(
                         FindingRecord.store == ctx.store.name,
                         FindingRecord.status != "resolved",
-                        FindingRecord.triage == "none",
+                        untriaged(),
                         FindingRecord.protocol != "policies",
                     )
                 )

@@ -17,7 +17,12 @@ def finding_dict(sf: StoredFinding) -> dict[str, Any]:
     d = sf.finding.to_dict()
     d["store"] = sf.store
     d["status"] = sf.status.value
-    d["triage"] = {"state": sf.triage.value, "reason": sf.triage_reason}
+    d["triage"] = {
+        "state": sf.triage.value,
+        "reason": sf.triage_reason,
+        "expires_at": sf.triage_expires_at.isoformat() if sf.triage_expires_at else None,
+        "lapsed": sf.triage_lapsed,
+    }
     d["first_seen"] = sf.first_seen.isoformat()
     d["last_seen"] = sf.last_seen.isoformat()
     return d

@@ -38,6 +38,8 @@ def findings_table(run: StoredRun) -> Table:
             continue
         f = sf.finding
         status = sf.status.value if sf.triage.value == "none" else sf.triage.value.replace("_", " ")
+        if sf.triage_lapsed:
+            status += " (risk acceptance lapsed)"
         t.add_row(
             Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]),
             Text(f.title),

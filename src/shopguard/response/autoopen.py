@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from shopguard.config import Config
 from shopguard.db.models import FindingRecord
-from shopguard.findings import FindingStatus, Severity, Triage
+from shopguard.db.triage import untriaged
+from shopguard.findings import FindingStatus, Severity
 from shopguard.response import timeline
 from shopguard.response.incidents import open_incident
 from shopguard.response.models import Incident, IncidentFinding
@@ -109,7 +110,7 @@ def open_incidents_from_findings(
         .where(
             FindingRecord.store == store,
             FindingRecord.status != FindingStatus.RESOLVED.value,
-            FindingRecord.triage == Triage.NONE.value,
+            untriaged(),
             FindingRecord.id.not_in(linked),
             candidate_filter(),
         )

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopguard.checks import BaseCheck, CheckContext, RecordsCheck, register_check
 from shopguard.config import Config
 from shopguard.db.models import FindingRecord
-from shopguard.findings import Finding, FindingStatus, Refs, Severity, Triage
+from shopguard.db.triage import untriaged
+from shopguard.findings import Finding, FindingStatus, Refs, Severity
 from shopguard.response.autoopen import candidate_filter, match
 from shopguard.response.drill import last_drill
 from shopguard.response.hooks import insurer_window_hours
@@ -235,7 +236,7 @@ class IncidentsCheck(RecordsCheck):
                 select(FindingRecord).where(
                     FindingRecord.store == store,
                     FindingRecord.status != FindingStatus.RESOLVED.value,
-                    FindingRecord.triage == Triage.NONE.value,
+                    untriaged(),
                     FindingRecord.id.not_in(linked),
                     candidate_filter(),
                 )

@@ -120,12 +120,21 @@ def copy_into_store(source: Path, dest_dir: Path) -> Copied:
 
 
 def collect(
-    s: Session, incident: Incident, source: Path, collector: str, description: str = ""
+    s: Session,
+    incident: Incident,
+    source: Path,
+    collector: str,
+    description: str = "",
+    source_label: str | None = None,
 ) -> EvidenceItem:
-    """Preserve ``source`` for ``incident`` and record it with a custody entry and a timeline event."""
+    """Preserve ``source`` for ``incident`` and record it with a custody entry and a timeline event.
+
+    ``source_label`` replaces the path in the record when the file is only a staging copy (a
+    dashboard upload is staged in a private temp folder; the record names the uploaded file)."""
     if not collector.strip():
         raise EvidenceError("collector: say who collected the evidence (--by)")
     source = source.expanduser().absolute()
+    label = source_label or str(source)
     try:
         copied = copy_into_store(source, evidence_root() / f"incident-{incident.id}")
     except OSError as exc:
@@ -134,7 +143,7 @@ def collect(
         item = EvidenceItem(
             incident_id=incident.id,
             kind=copied.kind,
-            source_path=str(source),
+            source_path=label,
             stored_path=str(copied.stored),
             sha256=copied.sha256,
             size=copied.size,
@@ -161,7 +170,7 @@ def collect(
             collector,
             {
                 "evidence": item.id,
-                "source": str(source),
+                "source": label,
                 "sha256": copied.sha256,
                 "size": copied.size,
                 "kind": copied.kind,

@@ -6,14 +6,13 @@ browser session (then state-changing calls need the ``X-CSRF-Token`` header).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from shopguard.db.models import FindingRecord
-from shopguard.db.repository import set_triage
 from shopguard.findings import Triage
 from shopguard.web import auditlog, queries
 from shopguard.web.auth import Require, client_ip, ctx_of
@@ -42,7 +41,11 @@ class FindingOut(BaseModel):
     location: str
     status: str
     triage: str
+    """The decision that holds now: an accepted risk past its expiry reads ``none``."""
     triage_reason: str
+    triage_expires_at: datetime | None = None
+    triage_lapsed: bool = False
+    assignee: str = ""
     first_seen: datetime
     last_seen: datetime
     remediation: str
@@ -59,6 +62,9 @@ class FindingPage(BaseModel):
 class TriageIn(BaseModel):
     action: Literal["accept_risk", "false_positive", "reopen"]
     reason: str = Field(default="", max_length=2000)
+    expires: date | None = Field(
+        default=None, description="accept_risk only: the day it lapses (default and maximum: [findings])."
+    )
 
 
 class RunOut(BaseModel):
@@ -89,8 +95,11 @@ def _out(rec: FindingRecord, full: bool = False) -> FindingOut:
         title=rec.title,
         location=rec.location,
         status=rec.status,
-        triage=rec.triage,
+        triage=rec.effective_triage.value,
         triage_reason=rec.triage_reason,
+        triage_expires_at=rec.triage_expires_at,
+        triage_lapsed=rec.triage_lapsed,
+        assignee=rec.assignee,
         first_seen=rec.first_seen,
         last_seen=rec.last_seen,
         remediation=rec.remediation,
@@ -135,10 +144,11 @@ def findings_endpoint(
     severity: Annotated[str, Query(max_length=16)] = "",
     status: Annotated[str, Query(max_length=16)] = "open",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    assigned: Annotated[Literal["", "me", "none"], Query(description="me: assigned to the caller")] = "",
 ) -> FindingPage:
     ctx = ctx_of(request)
     stores = _stores(ctx, request, me)
-    flt = queries.FindingFilter(store, protocol, severity, status, page)
+    flt = queries.FindingFilter(store, protocol, severity, status, page, assigned, me.email)
     errors = flt.validate()
     if errors:
         raise HTTPException(422, {k: f"expected {v}" for k, v in errors.items()})
@@ -168,23 +178,33 @@ def triage_endpoint(
     body: TriageIn,
     me: Annotated[Principal, Depends(Require(Perm.FINDINGS_TRIAGE))],
 ) -> FindingOut:
+    from shopguard.db.triage import TriageError, apply_triage
+    from shopguard.web.triage import settings_of
+
     ctx = ctx_of(request)
     rec = _finding(ctx, me, finding_id)
     triage = _TRIAGE[body.action]
-    if triage is not Triage.NONE and not body.reason.strip():
-        raise HTTPException(422, "reason: required to accept a risk or mark a false positive")
-    with ctx.lock:
-        set_triage(ctx.db, rec.store, rec.fingerprint, triage, body.reason, me.email)
+    try:
+        with ctx.write() as s:
+            row = s.get(FindingRecord, rec.id)
+            assert row is not None
+            apply_triage(row, triage, body.reason, me.email, settings_of(request), body.expires)
+            auditlog.record(
+                s,
+                me.email,
+                "finding.triage",
+                f"finding {rec.id} ({rec.store})",
+                client_ip(request),
+                {
+                    "triage": triage.value,
+                    "reason": body.reason.strip(),
+                    "expires_at": row.triage_expires_at,
+                    "via": "api",
+                },
+            )
+    except TriageError as exc:
+        raise HTTPException(422, str(exc)) from None
     ctx.invalidate()
-    with ctx.write() as s:
-        auditlog.record(
-            s,
-            me.email,
-            "finding.triage",
-            f"finding {rec.id} ({rec.store})",
-            client_ip(request),
-            {"triage": triage.value, "reason": body.reason.strip(), "via": "api"},
-        )
     return _out(_finding(ctx, me, finding_id), full=True)
 
 

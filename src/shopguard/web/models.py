@@ -105,3 +105,23 @@ class StoredSecret(Base):
 
 # The findings list reads severity by severity, newest first: an index range scan per part.
 Index("ix_findings_severity_last_seen", FindingRecord.severity, FindingRecord.last_seen)
+
+
+class WebAlertChannel(Base):
+    """An alert channel added in the dashboard. Its apprise URL (which holds tokens or
+    passwords) is a vault secret named ``secret_name``; this row keeps only what may be shown."""
+
+    __tablename__ = "web_alert_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    """The URL's scheme (mailto, json, slack...): safe to show."""
+    min_severity: Mapped[str] = mapped_column(String(16))
+    secret_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_test_ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+    __table_args__ = (UniqueConstraint("name", name="uq_web_alert_channels_name"),)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import select
 
 from shopguard.db.models import FindingRecord
-from shopguard.db.repository import NotFound, load_run, set_triage
+from shopguard.db.repository import NotFound, load_run
 from shopguard.findings import Triage
 from shopguard.web import auditlog, nav, queries
 from shopguard.web.auth import (
@@ -217,18 +217,35 @@ def findings_page(
     severity: Annotated[str, Query(max_length=16)] = "",
     status: Annotated[str, Query(max_length=16)] = "open",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    assigned: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
+    flt = queries.FindingFilter(store, protocol, severity, status, page, assigned, me.email)
+    return findings_view(request, me, flt)
+
+
+def findings_view(
+    request: Request,
+    me: Principal,
+    flt: queries.FindingFilter,
+    bulk: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """The findings list (also re-rendered with the bulk form's errors)."""
+    from shopguard.web import triage as tri
+
     ctx = ctx_of(request)
     stores = _stores(ctx, request, me)
-    flt = queries.FindingFilter(store, protocol, severity, status, page)
     errors = flt.validate()
-    if store and store not in stores:
+    if flt.store and flt.store not in stores:
         errors["store"] = "not a store you can see"
     rows: list[FindingRecord] = []
     total = 0
-    if not errors:
-        with ctx.db() as s:
+    users: list[WebUser] = []
+    with ctx.db() as s:
+        if not errors:
             rows, total = queries.findings(s, stores if me.stores else None, flt)
+        if allowed(me, Perm.FINDINGS_TRIAGE):
+            users = tri.assignable(s, [flt.store] if flt.store else [])
     pages = max(1, -(-total // queries.PAGE_SIZE))
     return _render(
         request,
@@ -242,8 +259,11 @@ def findings_page(
             "protocols": queries.PROTOCOLS,
             "severities": queries.SEVERITIES,
             "pages": pages,
+            "users": users,
+            "expiry": tri.expiry_bounds(tri.settings_of(request)),
+            "bulk": bulk or {"errors": {}, "form": {}, "done": request.query_params.get("done", "")},
         },
-        400 if errors else 200,
+        400 if errors else status,
     )
 
 
@@ -255,12 +275,41 @@ def _finding(ctx: WebContext, me: Principal, finding_id: RowId) -> FindingRecord
     return rec
 
 
+def finding_view(
+    request: Request,
+    me: Principal,
+    rec: FindingRecord,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """A finding with its triage, assignee and comment thread."""
+    from shopguard.db.triage import comments
+    from shopguard.web import triage as tri
+
+    with ctx_of(request).db() as s:
+        thread = comments(s, rec.id)
+        users = tri.assignable(s, [rec.store]) if allowed(me, Perm.FINDINGS_TRIAGE) else []
+    return _render(
+        request,
+        "finding.html",
+        {
+            "f": rec,
+            "errors": errors or {},
+            "form": form or {},
+            "comments": thread,
+            "users": users,
+            "expiry": tri.expiry_bounds(tri.settings_of(request)),
+        },
+        status,
+    )
+
+
 @router.get("/findings/{finding_id}")
 def finding_page(
     request: Request, finding_id: RowId, me: Annotated[Principal, need(Perm.FINDINGS_READ)]
 ) -> Response:
-    rec = _finding(ctx_of(request), me, finding_id)
-    return _render(request, "finding.html", {"f": rec, "errors": {}, "form": {}})
+    return finding_view(request, me, _finding(ctx_of(request), me, finding_id))
 
 
 TRIAGE_ACTIONS = {
@@ -277,34 +326,38 @@ def triage_submit(
     me: Annotated[Principal, need(Perm.FINDINGS_TRIAGE)],
     action: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    expires: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
+    from shopguard.db.triage import TriageError, apply_triage
+    from shopguard.web import triage as tri
+
     ctx = ctx_of(request)
     rec = _finding(ctx, me, finding_id)
-    errors: dict[str, str] = {}
-    if action not in TRIAGE_ACTIONS:
-        errors["action"] = "choose accept risk, false positive or reopen"
-    elif action != "reopen" and not reason.strip():
-        errors["reason"] = "say why (an auditor will read this)"
-    if errors:
-        return _render(
-            request,
-            "finding.html",
-            {"f": rec, "errors": errors, "form": {"action": action, "reason": reason}},
-            400,
-        )
-    triage = TRIAGE_ACTIONS[action]
-    with ctx.lock:
-        set_triage(ctx.db, rec.store, rec.fingerprint, triage, reason, me.email)
+    form = {"action": action, "reason": reason, "expires": expires}
+    try:
+        if action not in TRIAGE_ACTIONS:
+            raise TriageError("action", "choose accept risk, false positive or reopen")
+        triage = TRIAGE_ACTIONS[action]
+        with ctx.write() as s:
+            row = s.get(FindingRecord, rec.id)
+            assert row is not None
+            apply_triage(row, triage, reason, me.email, tri.settings_of(request), tri.parse_expires(expires))
+            auditlog.record(
+                s,
+                me.email,
+                "finding.triage",
+                f"finding {rec.id} ({rec.store})",
+                client_ip(request),
+                {
+                    "triage": triage.value,
+                    "reason": reason.strip(),
+                    "check_id": rec.check_id,
+                    "expires_at": row.triage_expires_at,
+                },
+            )
+    except TriageError as exc:
+        return finding_view(request, me, rec, {exc.field: exc.message}, form, 400)
     ctx.invalidate()
-    with ctx.write() as s:
-        auditlog.record(
-            s,
-            me.email,
-            "finding.triage",
-            f"finding {rec.id} ({rec.store})",
-            client_ip(request),
-            {"triage": triage.value, "reason": reason.strip(), "check_id": rec.check_id},
-        )
     return RedirectResponse(f"/findings/{rec.id}", status_code=303)
 
 

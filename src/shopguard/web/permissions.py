@@ -19,9 +19,12 @@ class Perm(StrEnum):
     OVERVIEW_READ = "overview.read"
     FINDINGS_READ = "findings.read"
     FINDINGS_TRIAGE = "findings.triage"
+    """Accept risk, mark false positive, reopen, assign, comment (one finding or many)."""
     SCANS_READ = "scans.read"
     SCANS_RUN = "scans.run"
     """Start an audit of a store from the dashboard."""
+    SCRIPTS_APPROVE = "scripts.approve"
+    """Approve or reject payment-page scripts (the PCI DSS 6.4.3 authorisation)."""
     MONITORING_READ = "monitoring.read"
     MONITORING_MANAGE = "monitoring.manage"
     """Plan and end maintenance windows."""
@@ -33,16 +36,35 @@ class Perm(StrEnum):
     SECRETS_MANAGE = "secrets.manage"
     TOKENS_OWN = "tokens.own"
     ACCOUNT_OWN = "account.own"
+    RESPONSE_READ = "response.read"
+    """The response plan, incidents, their timelines, evidence hashes and deadlines."""
+    RESPONSE_MANAGE = "response.manage"
+    """Open incidents, move phases, tick tasks, add timeline entries, upload evidence."""
+    POLICIES_READ = "policies.read"
+    """The policy library, versions, who acknowledged what, training records."""
+    POLICIES_MANAGE = "policies.manage"
+    """Approve and publish policy versions; record training."""
+    SETTINGS_MANAGE = "settings.manage"
+    """Stores and alert channels (their secrets are never shown back)."""
 
 
-_READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ, Perm.MONITORING_READ}
+_READ = {
+    Perm.OVERVIEW_READ,
+    Perm.FINDINGS_READ,
+    Perm.SCANS_READ,
+    Perm.RESPONSE_READ,
+    Perm.POLICIES_READ,
+    Perm.MONITORING_READ,
+}
 _SELF = {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
     Role.ADMIN: frozenset(Perm),
     Role.ANALYST: frozenset(
-        _READ | _SELF | {Perm.FINDINGS_TRIAGE, Perm.SCANS_RUN, Perm.EXPORTS_READ, Perm.TOKENS_OWN}
+        _READ
+        | _SELF
+        | {Perm.FINDINGS_TRIAGE, Perm.SCANS_RUN, Perm.EXPORTS_READ, Perm.TOKENS_OWN, Perm.RESPONSE_MANAGE}
     ),
     Role.AUDITOR: frozenset(_READ | _SELF | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}),
     Role.EMPLOYEE: frozenset(_SELF),

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from shopguard.checks import Outcome
 from shopguard.db.models import CheckExecution, FindingRecord, RunRecord
-from shopguard.findings import PROTOCOL_TITLES, PROTOCOLS, FindingStatus, Severity, Triage, protocol_of
+from shopguard.db.triage import counts_as_open, triage_holds
+from shopguard.findings import PROTOCOL_TITLES, PROTOCOLS, FindingStatus, Severity, protocol_of
 from shopguard.readiness import ReadinessStatus
 
 SEVERITIES = tuple(s.value for s in reversed(Severity))
@@ -43,9 +44,8 @@ class StoreRow:
 
 
 def _open_untriaged() -> Any:
-    return (FindingRecord.status != FindingStatus.RESOLVED.value) & (
-        FindingRecord.triage == Triage.NONE.value
-    )
+    """Not resolved and no triage decision holds (a lapsed risk acceptance counts as open)."""
+    return counts_as_open()
 
 
 def all_stores(s: Session, known: tuple[str, ...] = ()) -> list[str]:
@@ -114,6 +114,9 @@ class FindingFilter:
     status: str = "open"
     """open (new or open, untriaged), triaged, resolved, all"""
     page: int = 1
+    assigned: str = ""
+    """"" anyone, "me" (``assignee`` must then be the user's email), "none" unassigned."""
+    assignee: str = ""
 
     def validate(self) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -125,6 +128,8 @@ class FindingFilter:
             errors["status"] = "one of open, triaged, resolved, all"
         if self.page < 1 or self.page > 100000:
             errors["page"] = "a page number from 1"
+        if self.assigned not in ("", "me", "none"):
+            errors["assigned"] = "anyone, me or none"
         return errors
 
 
@@ -141,9 +146,13 @@ def _filtered(stores: list[str] | None, flt: FindingFilter) -> Any:
     if flt.status == "open":
         q = q.where(_open_untriaged())
     elif flt.status == "triaged":
-        q = q.where(FindingRecord.triage != Triage.NONE.value, FindingRecord.status != "resolved")
+        q = q.where(triage_holds(), FindingRecord.status != FindingStatus.RESOLVED.value)
     elif flt.status == "resolved":
         q = q.where(FindingRecord.status == FindingStatus.RESOLVED.value)
+    if flt.assigned == "me":
+        q = q.where(FindingRecord.assignee == flt.assignee)
+    elif flt.assigned == "none":
+        q = q.where(FindingRecord.assignee == "")
     return q
 
 

@@ -3,6 +3,8 @@ detection, accept with who and why, atomic replacement."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -175,3 +177,56 @@ def test_killed_baseline_never_replaces_the_good_one(tmp_path: Path) -> None:
     assert _invoke("fim", "baseline", "-c", str(cfg), "--force")[0] == 0  # the next run works
     assert fim.load("big").count == 2
     assert list(fim.baseline_path("big").parent.glob("*.tmp")) == []
+
+
+def test_compact_baseline_round_trips_odd_names_and_numbers(tmp_path: Path) -> None:
+    """The columnar format keeps names that are not UTF-8 (or hold a newline),
+    mtimes before 1970 and every stat field; the fast check sees each change."""
+    root = tmp_path / "www"
+    root.mkdir()
+    odd = os.fsencode(root) + b"/caf\xe9\nname.php"
+    with open(odd, "wb") as f:
+        f.write(b"<?php echo 1;\n")
+    os.utime(odd, ns=(0, -86_400 * 10**9))  # 1969-12-31
+    (root / "sub").mkdir()
+    (root / "sub" / "a.js").write_text("var a;\n")
+    base, _ = fim.build("odd", [root], "sha256")
+    fim.save(base)
+    loaded = fim.load("odd")
+    (files,) = loaded.roots.values()
+    assert sorted(files) == sorted(base.roots[str(root)])
+    name = os.fsdecode(b"caf\xe9\nname.php")
+    assert files[name] == base.roots[str(root)][name]
+    assert files[name][fim.MTIME] == -86_400 * 10**9
+    assert files[name][fim.HASH] == hashlib.sha256(b"<?php echo 1;\n").hexdigest()
+    result = fim.compare(loaded)
+    assert (result.changes, result.rehashed, result.unchanged) == ([], 0, 2)
+    (root / "sub" / "a.js").write_text("var b;\n")
+    (root / "sub" / "b.js").write_text("var c;\n")
+    os.unlink(odd)
+    kinds = {(c.kind, Path(c.path).name) for c in fim.compare(loaded).changes}
+    assert kinds == {("changed", "a.js"), ("added", "b.js"), ("removed", "caf\\xe9\nname.php")}
+
+
+def test_format_1_baseline_is_still_read_and_verified(tmp_path: Path) -> None:
+    """A baseline written before the compact format (one JSON list per file,
+    HMAC-SHA256) still loads, and a forged one is still refused."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "a.php").write_text("<?php echo 1;\n")
+    st = (root / "a.php").stat()
+    digest = hashlib.sha256(b"<?php echo 1;\n").hexdigest()
+    entry = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, st.st_uid, st.st_gid, digest]
+    doc = {"format": 1, "store": "v1", "algorithm": "sha256", "created": "2026-01-01T00:00:00+00:00",
+           "history": [], "roots": {str(root): {"a.php": entry}}}  # fmt: skip
+    payload = json.dumps(doc, separators=(",", ":")).encode()
+    key = fim.load_key(create=True)
+    path = fim.baseline_path("v1")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(payload + b"\n" + hmac.new(key, payload, hashlib.sha256).hexdigest().encode() + b"\n")
+    loaded = fim.load("v1")
+    assert loaded.roots[str(root)]["a.php"] == entry
+    assert fim.compare(loaded).changes == []
+    path.write_bytes(payload.replace(b"sha256", b"blake3", 1) + b"\n" + b"0" * 64 + b"\n")
+    with pytest.raises(fim.BaselineTampered):
+        fim.load("v1")

@@ -187,7 +187,7 @@ def test_third_party_style_rules_load_and_match(tmp_path: Path) -> None:
         "rule Vendor_Webshell_Name {\n"
         '  meta: author = "someone" description = "test"\n'
         '  strings: $s = "sg_vendor_marker"\n'
-        '  condition: $s and extension == "php" and filename matches /shell/ and filesize < 1MB\n'
+        '  condition: $s and extension == ".php" and filename matches /shell/ and filesize < 1MB\n'
         "}\n"
     )
     spec = make_spec([rules], third_party=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "web"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

@@ -83,7 +83,9 @@ async def test_approve_then_detect_tampering(sessions):
             assert len(done) == len(inv.scripts) + 1 + len(inv.destinations)
 
             clean = await monitor(store, sessions)
-            assert [f.check_id for f in clean if f.check_id != "scanning.pages.sri"] == []
+            assert [f.check_id for f in clean if f.check_id != "scanning.pages.sri"] == [
+                "scanning.pages.observed"
+            ]
 
             # Tamper: the app script changes, a skimmer appears, the CSP header goes.
             shop.routes["/js/app.js"] = Answer(

@@ -20,6 +20,54 @@ WEAK_MACS = re.compile(r"(md5|^hmac-sha1|^umac-64|-96)")
 WEAK_KEX = re.compile(r"(group1-sha1|group14-sha1|group-exchange-sha1|^gss-)")
 
 
+PRIVSEP_MISSING = "Missing privilege separation directory"
+SSHD_DEFAULTS = {
+    "permitrootlogin": "prohibit-password",
+    "passwordauthentication": "yes",
+    "kbdinteractiveauthentication": "yes",
+    "permitemptypasswords": "no",
+    "maxauthtries": "6",
+}
+"""OpenSSH's compiled-in defaults (sshd_config(5)) for the settings this check reads."""
+
+
+async def read_sshd_config(facts: Facts, path: str, depth: int = 0) -> dict[str, str]:
+    """The effective global settings read from the files, the way sshd resolves them: the first
+    value of a keyword wins, ``Include`` is expanded in place (globs, relative to /etc/ssh), and
+    ``Match`` blocks are not global, so reading stops there. Defaults fill the rest."""
+    import fnmatch
+    import posixpath
+
+    out: dict[str, str] = {}
+    if depth > 16:
+        raise CouldNotCheck(f"could not read {path}: Include nested more than 16 deep (a loop?)")
+    text = await facts.transport.read_text(path)
+    for line in text.splitlines():
+        parts = line.split("#", 1)[0].strip().replace("=", " ", 1).split(None, 1)
+        if len(parts) != 2:
+            continue
+        key, value = parts[0].lower(), parts[1].strip().strip('"')
+        if key == "match":
+            break
+        if key != "include":
+            out.setdefault(key, value)
+            continue
+        for pattern in value.split():
+            full = pattern if pattern.startswith("/") else posixpath.join(facts.etc("ssh"), pattern)
+            folder, name = posixpath.split(full)
+            try:
+                names = sorted(n for n in await facts.transport.listdir(folder) if fnmatch.fnmatch(n, name))
+            except FileMissing:
+                continue
+            for n in names:
+                for k, v in (await read_sshd_config(facts, posixpath.join(folder, n), depth + 1)).items():
+                    out.setdefault(k, v)
+    if depth == 0:
+        for k, v in SSHD_DEFAULTS.items():
+            out.setdefault(k, v)
+    return out
+
+
 def parse_sshd_t(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
@@ -40,14 +88,20 @@ class SshDaemon(HostCheck):
         s = facts.settings
         argv = [s.sshd_bin, "-T"] + (["-f", s.sshd_config] if s.sshd_config else [])
         res = await facts.run(argv)
-        if not res.ok:
+        conf_path = s.sshd_config or facts.etc("ssh/sshd_config")
+        if res.ok:
+            conf = parse_sshd_t(res.stdout)
+        elif PRIVSEP_MISSING in res.stderr:
+            # sshd is installed but has never run since boot (no /run/sshd), so it refuses -T;
+            # the configuration still decides how it will run once started: read the files.
+            conf = await read_sshd_config(facts, conf_path)
+        else:
             raise CouldNotCheck(
                 f"could not check {self.subject} because `{res.command}` failed (exit {res.returncode}): "
                 f"{res.stderr.strip()[:300]}"
             )
-        conf = parse_sshd_t(res.stdout)
-        loc = s.sshd_config or "sshd -T"
-        fix = f"Edit {s.sshd_config or '/etc/ssh/sshd_config'}, then `sshd -t && systemctl reload ssh`."
+        loc = s.sshd_config or ("sshd -T" if res.ok else conf_path)
+        fix = f"Edit {conf_path}, then `sshd -t && systemctl reload ssh`."
         root = conf.get("permitrootlogin", "")
         if root == "yes":
             yield self.finding(

@@ -41,8 +41,17 @@ class HostReader(Protocol):
         ...
 
 
+RPM_DB_DIRS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
+"""Where RPM distributions keep the package database (RHEL 8/9, AlmaLinux, Rocky; Fedora, SUSE)."""
+
+
 class LocalHost:
     name = "local"
+
+    def __init__(self, rpm_dbpath: str | None = None) -> None:
+        self.rpm_dbpath = rpm_dbpath
+        """Read RPM packages from this database folder (``rpm --dbpath``) as well as dpkg's; None
+        means rpm's own default, asked only where there is no dpkg status file."""
 
     def read_file(self, path: str, max_bytes: int = 64 * 1024 * 1024) -> bytes | None:
         try:
@@ -69,6 +78,10 @@ class DirectoryHost:
     def __init__(self, root: Path, name: str | None = None) -> None:
         self.root = root
         self.name = name or str(root)
+        self.rpm_dbpath = next(
+            (str(d) for d in (root / p.lstrip("/") for p in RPM_DB_DIRS) if _has_rpmdb(d)), None
+        )
+        """The image's own RPM database, read with this machine's ``rpm --dbpath`` when installed."""
 
     def read_file(self, path: str, max_bytes: int = 64 * 1024 * 1024) -> bytes | None:
         target = (self.root / path.lstrip("/")).resolve()
@@ -81,7 +94,15 @@ class DirectoryHost:
             return None
 
     def run(self, argv: Sequence[str], timeout: float = 10.0) -> CommandResult | None:
+        """Nothing runs inside the image, except this machine's rpm reading the image's database."""
+        if argv[:1] == ["rpm"] and self.rpm_dbpath and list(argv[1:3]) == ["--dbpath", self.rpm_dbpath]:
+            return LocalHost().run(argv, timeout)
         return None
+
+
+def _has_rpmdb(folder: Path) -> bool:
+    """rpm 4.16+ keeps ``rpmdb.sqlite``; older releases Berkeley DB ``Packages`` (or ndb ``Packages.db``)."""
+    return any((folder / f).is_file() for f in ("rpmdb.sqlite", "Packages", "Packages.db"))
 
 
 class _TransportResult(Protocol):
@@ -274,29 +295,57 @@ def parse_dpkg_status(text: str, distro: str, release: str, loc: str) -> list[Co
     return out
 
 
-def parse_rpm_qa(text: str, distro: str, loc: str) -> list[Component]:
-    """Lines of ``rpm -qa --qf '%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'``."""
+RPM_QUERY_FORMAT = "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n"
+
+
+def rpm_ecosystem(distro: str, release: str) -> str:
+    """OSV's ecosystem for an RPM distribution release: ``AlmaLinux:9``, ``Rocky Linux:8``;
+    other RPM distributions (RHEL, CentOS, Fedora) are filed as ``Red Hat``."""
+    major = release.split(".", 1)[0]
+    names = {"almalinux": "AlmaLinux", "rocky": "Rocky Linux"}
+    if distro in names:
+        return f"{names[distro]}:{major}" if major else names[distro]
+    return "Red Hat"
+
+
+def parse_rpm_qa(text: str, distro: str, loc: str, release: str = "") -> list[Component]:
+    """Lines of ``rpm -qa --qf RPM_QUERY_FORMAT``. The version is ``[epoch:]version-release``, the
+    form advisories use (the epoch only when it is not 0), compared with RPM's rules."""
+    eco = rpm_ecosystem(distro, release)
     out = []
     for line in text.splitlines():
         parts = line.split("\t")
         if len(parts) != 3:
-            continue
+            continue  # rpm's own notices on stderr
         name, evr, arch = parts
         epoch, _, vr = evr.partition(":")
+        if not name or not vr:
+            continue
         version = vr if epoch in ("0", "") else evr
         purl = make_purl(
             "Red Hat",
             name,
             vr,
             namespace=distro or "redhat",
-            qualifiers={"arch": arch, "epoch": epoch} if epoch not in ("0", "") else {"arch": arch},
+            qualifiers={
+                k: v
+                for k, v in (
+                    ("arch", arch),
+                    ("epoch", "" if epoch in ("0", "") else epoch),
+                    ("distro", f"{distro}-{release}" if distro and release else ""),
+                )
+                if v
+            },
         )
-        out.append(Component(name, version, "Red Hat", purl, Owner.OS, loc, "os-package", ""))
+        out.append(Component(name, version, eco, purl, Owner.OS, loc, "os-package", ""))
     return out
 
 
 def os_packages(host: HostReader, info: dict[str, str], inv: Inventory) -> None:
+    """dpkg's status file, then the RPM database: rpm is asked when there is no dpkg status file,
+    or always when the reader names an RPM database (``rpm_dbpath``)."""
     distro, release = info.get("ID", ""), info.get("VERSION_ID", "")
+    dbpath: str | None = getattr(host, "rpm_dbpath", None)
     status = host.read_file("/var/lib/dpkg/status")
     if status is not None:
         inv.add(
@@ -304,14 +353,21 @@ def os_packages(host: HostReader, info: dict[str, str], inv: Inventory) -> None:
                 status.decode("utf-8", errors="replace"), distro, release, f"{host.name}:/var/lib/dpkg/status"
             )
         )
-        return
-    res = host.run(
-        ["rpm", "-qa", "--qf", "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n"], timeout=60
-    )
+        if not dbpath:
+            return
+    where = ["--dbpath", dbpath] if dbpath else []
+    res = host.run(["rpm", *where, "-qa", "--qf", RPM_QUERY_FORMAT], timeout=60)
     if res is not None and res.returncode == 0:
-        inv.add(parse_rpm_qa(res.output, distro, f"{host.name}:rpm -qa"))
+        loc = f"{host.name}:rpm -qa" + (f" --dbpath {dbpath}" if dbpath else "")
+        inv.add(parse_rpm_qa(res.output, distro, loc, release))
         return
-    inv.warn(f"{host.name}", "no dpkg status file and no rpm database; OS packages not listed")
+    if dbpath:
+        why = (
+            res.output.strip().splitlines()[-1] if res is not None and res.output.strip() else "rpm not found"
+        )
+        inv.warn(f"{host.name}:{dbpath}", f"could not read the RPM database: {why}")
+    elif status is None:
+        inv.warn(f"{host.name}", "no dpkg status file and no rpm database; OS packages not listed")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ from shopguard.maintenance.model import Component, Inventory, Owner, make_purl
 
 
 def _generic(
-    name: str, version: str, loc: Path, *, owner: Owner, kind: str, eol: str = "", ns: str | None = None
+    name: str,
+    version: str,
+    loc: Path,
+    *,
+    owner: Owner,
+    kind: str,
+    eol: str = "",
+    ns: str | None = None,
+    match_keys: tuple[tuple[str, str], ...] = (),
 ) -> Component:
     return Component(
         name=name,
@@ -26,7 +34,13 @@ def _generic(
         location=str(loc),
         kind=kind,
         eol_product=eol,
+        match_keys=match_keys,
     )
+
+
+def _wp_keys(kind: str, slug: str) -> tuple[tuple[str, str], ...]:
+    """Where the Wordfence feed's advisories for this software are filed (vulndb/wordfence.py)."""
+    return ((f"WordPress:{kind}", slug.lower()),)
 
 
 def _php_assign(text: str, pattern: str) -> str | None:
@@ -53,7 +67,16 @@ def wordpress(root: Path, inv: Inventory) -> bool:
     version = _php_assign(text or "", r"\$wp_version\s*=\s*['\"]([^'\"]+)['\"]") or ""
     if not version:
         inv.warn(str(vfile), "no $wp_version found; WordPress version unknown")
-    inv.add([_generic("wordpress", version, vfile, owner=Owner.CORE, kind="platform", eol="wordpress")])
+    core = _generic(
+        "wordpress",
+        version,
+        vfile,
+        owner=Owner.CORE,
+        kind="platform",
+        eol="wordpress",
+        match_keys=_wp_keys("core", "wordpress"),
+    )
+    inv.add([core])
     content = root / "wp-content"
     for folder, kind in (("plugins", "plugin"), ("themes", "theme")):
         base = content / folder
@@ -78,7 +101,15 @@ def _wp_single_file_plugin(f: Path, inv: Inventory) -> Component | None:
     version = wp_header(text, "Version")
     if not version:
         inv.warn(str(f), f"plugin {f.stem}: no Version header; version unknown")
-    return _generic(f.stem, version, f, owner=Owner.EXTENSION, kind="plugin", ns="wordpress-plugin")
+    return _generic(
+        f.stem,
+        version,
+        f,
+        owner=Owner.EXTENSION,
+        kind="plugin",
+        ns="wordpress-plugin",
+        match_keys=_wp_keys("plugin", f.stem),
+    )
 
 
 _HEADER = r"^[ \t/*#@]*{}:(.*)$"
@@ -113,7 +144,15 @@ def _wp_extension(d: Path, kind: str, inv: Inventory) -> Component | None:
         return None
     if not version:
         inv.warn(str(found_at), f"{kind} {slug}: no Version header; version unknown")
-    return _generic(slug, version, found_at, owner=Owner.EXTENSION, kind=kind, ns=f"wordpress-{kind}")
+    return _generic(
+        slug,
+        version,
+        found_at,
+        owner=Owner.EXTENSION,
+        kind=kind,
+        ns=f"wordpress-{kind}",
+        match_keys=_wp_keys(kind, slug),
+    )
 
 
 def prestashop(root: Path, inv: Inventory) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shopguard.paths import user_data_dir
 
@@ -37,7 +38,8 @@ CREATE TABLE affected (
     ecosystem TEXT NOT NULL,
     name TEXT NOT NULL,
     ranges TEXT NOT NULL DEFAULT '[]',
-    versions TEXT NOT NULL DEFAULT '[]'
+    versions TEXT NOT NULL DEFAULT '[]',
+    fixed TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -89,6 +91,11 @@ class AffectedRecord:
     name: str
     intervals: tuple[Interval, ...] = ()
     versions: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    """Fixed versions a source names apart from its ranges (Wordfence's ``patched_versions``, whose
+    ranges end at the last vulnerable version)."""
+    _compiled: Any = field(default=None, init=False, repr=False, compare=False, hash=False)
+    """The ranges parsed for matching (matching.compiled), filled on first use."""
 
 
 @dataclass
@@ -132,7 +139,7 @@ class VulnDBWriter:
         )
         new = cur.rowcount == 1
         self.conn.executemany(
-            "INSERT INTO affected VALUES (?,?,?,?,?)",
+            "INSERT INTO affected VALUES (?,?,?,?,?,?)",
             [
                 (
                     a.advisory_id,
@@ -140,6 +147,7 @@ class VulnDBWriter:
                     a.name,
                     json.dumps([i.to_json() for i in a.intervals], separators=(",", ":")),
                     json.dumps(list(a.versions), separators=(",", ":")),
+                    json.dumps(list(a.fixed), separators=(",", ":")),
                 )
                 for a in affected
             ],

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from shopguard.maintenance import eol
-from shopguard.maintenance.vulndb import friendsofphp, osv, retirejs
+from shopguard.maintenance.vulndb import friendsofphp, osv, retirejs, wordfence
 from shopguard.maintenance.vulndb.db import ImportStats, VulnDBWriter, default_path
 
 OSV_EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com"
@@ -122,9 +122,32 @@ def _import_retire(writer: VulnDBWriter, path: Path, stats: ImportStats) -> dict
     return repo
 
 
-def _download(client: httpx.Client, url: str, dest: Path) -> None:
+def _import_wordfence(writer: VulnDBWriter, path: Path, stats: ImportStats) -> None:
     try:
-        with client.stream("GET", url) as resp:
+        for key, rec, err in wordfence.iter_feed(path):
+            if rec is None:
+                stats.skipped += 1
+                stats.warnings.append(f"{path}:{key}: {err}")
+                continue
+            try:
+                adv, affected = wordfence.parse_record(rec, key)
+            except wordfence.BadRecord as exc:
+                stats.skipped += 1
+                stats.warnings.append(f"{path}:{key}: {exc}")
+                continue
+            if not affected:
+                stats.skipped += 1  # informational notices and records without version ranges
+                continue
+            if writer.add(adv, affected):
+                stats.advisories += 1
+            stats.affected += len(affected)
+    except wordfence.BadFeed as exc:
+        raise SyncError(str(exc)) from exc
+
+
+def _download(client: httpx.Client, url: str, dest: Path, headers: dict[str, str] | None = None) -> None:
+    try:
+        with client.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:
                 raise SyncError(f"{url}: HTTP {resp.status_code}")
             with dest.open("wb") as fh:
@@ -143,12 +166,21 @@ def sync(
     ecosystems: Iterable[str] = OSV_ECOSYSTEMS,
     friendsofphp_url: str = FRIENDSOFPHP_URL,
     retire_url: str = retirejs.REPOSITORY_URL,
+    wordfence_feeds: Sequence[Path] = (),
+    wordfence_url: str | None = wordfence.PRODUCTION_URL,
+    wordfence_key: str | None = None,
     eol_url: str | None = EOL_API_URL,
     eol_products: Iterable[str] | None = None,
     progress: Progress = lambda msg: None,
     client: httpx.Client | None = None,
 ) -> SyncReport:
-    """Import ``sources`` (and downloads when ``download``) into a new database, then swap it in."""
+    """Import ``sources`` (and downloads when ``download``) into a new database, then swap it in.
+
+    ``wordfence_feeds`` are Wordfence Intelligence feed files (their JSON cannot be told from a
+    retire.js repository by its first bytes, so they are named apart); when downloading, the feed
+    at ``wordfence_url`` is fetched too (None skips it), with ``wordfence_key`` as the bearer
+    token the v3 feed requires.
+    """
     target = db_path or default_path()
     report = SyncReport(database=target)
     own_client = client is None
@@ -170,6 +202,19 @@ def sync(
                 progress("downloading the retire.js repository")
                 _download(http, retire_url, dest)
                 inputs.append(dest)
+            feeds = list(wordfence_feeds)
+            if download and wordfence_url:
+                dest = Path(tmp) / "wordfence-feed.json"
+                progress("downloading the Wordfence Intelligence feed")
+                auth = {"Authorization": f"Bearer {wordfence_key}"} if wordfence_key else None
+                try:
+                    _download(http, wordfence_url, dest, auth)
+                except SyncError as exc:
+                    raise SyncError(
+                        f"{exc} (the Wordfence feed: give its current URL with --wordfence-url and an API "
+                        "key with --wordfence-key, or leave it out with --no-wordfence)"
+                    ) from exc
+                feeds.append(dest)
             retire_repo: dict[str, object] | None = None
             with VulnDBWriter(target) as writer:
                 for path in inputs:
@@ -182,6 +227,11 @@ def sync(
                         _import_fop(writer, path, stats)
                     else:
                         retire_repo = _import_retire(writer, path, stats)
+                for path in feeds:
+                    progress(f"importing {path.name} (wordfence)")
+                    _import_wordfence(
+                        writer, path, report.stats.setdefault(f"wordfence:{path.name}", ImportStats())
+                    )
                 writer.set_meta("synced_at", datetime.now(UTC).isoformat())
                 writer.set_meta("sources", sorted(report.stats))
                 if retire_repo is not None:

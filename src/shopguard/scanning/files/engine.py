@@ -9,9 +9,11 @@ and sends back only the files that matched.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import multiprocessing
 import os
+import pwd
 import resource
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -199,6 +201,27 @@ def _hs_hit(db: Any, data: bytes) -> bool:
     return hit
 
 
+@functools.lru_cache(maxsize=256)
+def _owner_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+_MAGIC_TYPES = ((b"MZ", "EXE"), (b"\x7fELF", "ELF"), (b"PK\x03\x04", "ZIP"), (b"%PDF", "PDF"))
+
+
+def _filetype(data: bytes, kind: Kind) -> str:
+    """An upper-case file type for the ``filetype`` variable: executables and archives
+    by their magic bytes (the types signature-base's rules compare with), else the
+    content kind."""
+    for magic, name in _MAGIC_TYPES:
+        if data.startswith(magic):
+            return name
+    return kind.value.upper()
+
+
 class Engine:
     """Scans bytes and files. Build one per process (it holds a yara-x scanner)."""
 
@@ -233,6 +256,7 @@ class Engine:
         *,
         offset_base: int = 0,
         rel_path: str | None = None,
+        owner: str = "",
     ) -> list[Detection]:
         """Detections in one buffer (a whole file, a window of one, or a database value)."""
         if kind is None:
@@ -242,14 +266,17 @@ class Engine:
             self.dismissed += 1
             return []
         shown = display_path(path)
-        name = os.path.basename(shown)
-        ext = os.path.splitext(name)[1].lstrip(".").lower()
+        folder, name = os.path.split(shown)
         sc = self.scanner
         sc.set_global("filekind", kind.value)
+        # as LOKI defines them for signature-base (see rules.GLOBALS)
         sc.set_global("filename", name)
-        sc.set_global("filepath", shown)
-        sc.set_global("extension", ext)
-        sc.set_global("filetype", kind.value.upper())
+        sc.set_global("filepath", folder)
+        sc.set_global("extension", os.path.splitext(name)[1].lower())
+        sc.set_global("filetype", _filetype(data, kind))
+        sc.set_global("owner", owner)
+        if self.spec.third_party:
+            sc.set_global("md5", hashlib.md5(data, usedforsecurity=False).hexdigest())
         try:
             results = sc.scan(data)
         except yara_x.TimeoutError:
@@ -434,7 +461,8 @@ class Engine:
             # Heuristics read the path inside the scanned root, never where the root lives
             # (a shop under /tmp is not "PHP in a temp folder"); a lone file is its own root.
             rel = display_path(path[root_len or len(os.path.dirname(path)) :])
-            for d in self.scan_bytes(buf, path, kind, offset_base=pos, rel_path=rel):
+            owner = _owner_name(before.st_uid)
+            for d in self.scan_bytes(buf, path, kind, offset_base=pos, rel_path=rel, owner=owner):
                 if d.rule not in seen_rules:
                     seen_rules.add(d.rule)
                     detections.append(d)

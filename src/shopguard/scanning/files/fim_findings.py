@@ -128,9 +128,7 @@ def findings(store: Store, check_id: str = CHECK_ID) -> Iterator[Finding]:
             refs=REFS,
             key="roots-changed",
         )
-    comparison, _ = fim.compare(
-        baseline, paranoid=store.files.fim_paranoid, exclude=store.files.trusted_folders
-    )
+    comparison = fim.compare(baseline, paranoid=store.files.fim_paranoid, exclude=store.files.trusted_folders)
     for change in comparison.changes[:MAX_DETAILED]:
         yield Finding(
             check_id=f"{check_id}.{change.kind}",

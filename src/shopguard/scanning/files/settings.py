@@ -34,3 +34,15 @@ class FileScan(BaseModel):
     """Hash recorded in the file-integrity baseline."""
     fim_paranoid: bool = False
     """Re-hash every file on each integrity check instead of trusting unchanged size/mtime/ctime/inode."""
+    release_urls: dict[str, str] = Field(default_factory=dict)
+    """Where ``files allow --from-release store`` downloads official releases: platform
+    (``wordpress``, ``prestashop``, ``opencart``) -> URL with ``{version}``; adds to or
+    overrides the official addresses (for a local mirror)."""
+    wordpress_checksums_url: str = (
+        "https://api.wordpress.org/core/checksums/1.0/?version={version}&locale={locale}"
+    )
+    """WordPress's checksums API (``files allow --from-release store --checksums``)."""
+    release_cache: Path | None = None
+    """Folder keeping downloaded release archives (default: in the user data folder)."""
+    release_max_mb: Annotated[int, Field(ge=1, le=4096)] = 200
+    """Largest release archive (and total of its files) that is downloaded and read."""

@@ -89,6 +89,28 @@ def walk(
     a link is followed only when its target resolves inside the same root, and a
     directory already visited (same device and inode) is never entered twice.
     """
+    for folder, files in walk_folders(roots, stats, follow_symlinks=follow_symlinks, exclude=exclude):
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        for name, st in files:
+            yield (prefix + name if name else folder), st
+
+
+def walk_folders(
+    roots: Iterable[str | os.PathLike[str]],
+    stats: WalkStats,
+    *,
+    follow_symlinks: bool = False,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[tuple[str, list[tuple[str, os.stat_result]]]]:
+    """Like :func:`walk`, one folder at a time: ``(folder, [(name, lstat), ...])``.
+
+    The integrity check stats every file of a 70,000-file tree in well under a
+    second; per folder, the inner loop is a few C calls per file (the entry type
+    comes free from the directory listing, only files and folders are stat'ed).
+    (Listing folders from two threads was tried: ``lstat`` runs without the GIL,
+    but handing the GIL back and forth cost more than it saved, on 2 cores.)
+    A root that is a regular file comes as ``(path, [("", stat)])``.
+    """
     excluded = tuple(os.path.realpath(os.fspath(e)) for e in exclude)
     for root_like in roots:
         root = os.path.abspath(os.fspath(root_like))
@@ -104,65 +126,103 @@ def walk(
         if stat.S_ISREG(st.st_mode):
             stats.files += 1
             stats.bytes += st.st_size
-            yield root, st
+            yield root, [("", st)]
             continue
         if not stat.S_ISDIR(st.st_mode):
             stats.special_skipped += 1
             continue
         seen: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+
+        def wanted(folder: str) -> bool:
+            if excluded and any(_inside(os.path.realpath(folder), e) for e in excluded):
+                stats.excluded += 1
+                return False
+            return True
+
+        def enter(
+            subdirs: list[tuple[str, os.stat_result]], into: list[str], seen: set[tuple[int, int]] = seen
+        ) -> None:  # a folder reached twice (bind mount, followed link) is entered once
+            for path, dst in subdirs:
+                ident = (dst.st_dev, dst.st_ino)
+                if ident in seen:
+                    stats.loops_skipped += 1
+                else:
+                    seen.add(ident)
+                    into.append(path)
+
         stack = [root]
         while stack:
             folder = stack.pop()
-            if excluded and any(_inside(os.path.realpath(folder), e) for e in excluded):
-                stats.excluded += 1
+            if not wanted(folder):
                 continue
-            stats.dirs += 1
+            files, subdirs = _list_folder(folder, real_root, follow_symlinks, stats)
+            enter(subdirs, stack)
+            if files:
+                yield folder, files
+
+
+def _list_folder(
+    folder: str, real_root: str, follow_symlinks: bool, stats: WalkStats
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, os.stat_result]]]:
+    """The regular files of one folder with their lstat, and its subfolders with
+    their stat (for loop detection); everything skipped is counted in ``stats``."""
+    is_reg, is_dir, is_lnk = stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK
+    stats.dirs += 1
+    files: list[tuple[str, os.stat_result]] = []
+    subdirs: list[tuple[str, os.stat_result]] = []
+    try:
+        it = os.scandir(folder)
+    except FileNotFoundError:
+        stats.vanished += 1
+        return files, subdirs
+    except OSError:
+        stats.note_unreadable(folder)
+        return files, subdirs
+    add = files.append
+    nbytes = 0
+    with it:
+        while True:
             try:
-                it = os.scandir(folder)
+                entry = next(it)
+            except StopIteration:
+                break
+            except OSError:  # the folder went away mid-listing
+                stats.vanished += 1
+                break
+            try:
+                # is_file/is_dir without following links read the type from the
+                # listing (no system call); the stat below is the only one per file
+                if entry.is_file(follow_symlinks=False):
+                    est = entry.stat(follow_symlinks=False)
+                    if is_reg(est.st_mode):  # not replaced since the listing
+                        add((entry.name, est))
+                        nbytes += est.st_size
+                        continue
+                else:
+                    est = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 stats.vanished += 1
                 continue
             except OSError:
-                stats.note_unreadable(folder)
+                stats.note_unreadable(entry.path)
                 continue
-            with it:
-                while True:
-                    try:
-                        entry = next(it)
-                    except StopIteration:
-                        break
-                    except OSError:  # the folder went away mid-listing
-                        stats.vanished += 1
-                        break
-                    path = entry.path
-                    try:
-                        est = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        stats.vanished += 1
-                        continue
-                    except OSError:
-                        stats.note_unreadable(path)
-                        continue
-                    mode = est.st_mode
-                    if stat.S_ISLNK(mode):
-                        target = _follow(path, real_root, follow_symlinks, stats)
-                        if target is None:
-                            continue
-                        est = target
-                        mode = est.st_mode
-                    if stat.S_ISREG(mode):
-                        stats.files += 1
-                        stats.bytes += est.st_size
-                        yield path, est
-                    elif stat.S_ISDIR(mode):
-                        ident = (est.st_dev, est.st_ino)
-                        if ident in seen:
-                            stats.loops_skipped += 1
-                            continue
-                        seen.add(ident)
-                        stack.append(path)
-                    else:
-                        stats.special_skipped += 1
+            mode = est.st_mode
+            if is_lnk(mode):
+                target = _follow(entry.path, real_root, follow_symlinks, stats)
+                if target is None:
+                    continue
+                est = target
+                mode = est.st_mode
+            if is_reg(mode):
+                add((entry.name, est))
+                nbytes += est.st_size
+            elif is_dir(mode):
+                subdirs.append((entry.path, est))
+            else:
+                stats.special_skipped += 1
+    stats.files += len(files)
+    stats.bytes += nbytes
+    return files, subdirs
 
 
 def _follow(path: str, real_root: str, follow: bool, stats: WalkStats) -> os.stat_result | None:

@@ -211,7 +211,7 @@ async def inventory_pages(store: Store, timeout_s: float = 45.0) -> list[PageInv
                 profile,
                 executable_path=settings.chromium,
                 headless=True,
-                args=list(CHROMIUM_ARGS),
+                args=[*CHROMIUM_ARGS, *settings.chromium_args],
                 ignore_https_errors=True,
                 service_workers="block",
             )

@@ -21,8 +21,11 @@ from shopguard.config import Store
 from shopguard.db.base import utcnow
 from shopguard.db.models import CheckExecution
 from shopguard.findings import Finding, Refs, Severity
-from shopguard.scanning.pages.browser import PageInventory, inventory_pages, origin_of
+from shopguard.scanning.pages.browser import PageInventory, inventory_pages, origin_of, strip_query
 from shopguard.scanning.pages.inventory import HEADERS_ID, Approved, items_of, load_approved, lookalike
+from shopguard.scanning.pages.rdap import RdapClient, RdapError, Registration, registrable_domain
+from shopguard.scanning.pages.tamper import previous_states, tamper_findings
+from shopguard.scanning.web.client import Scope
 
 REFS_643 = Refs(pci=("6.4.3",), cwe=("CWE-829",))
 REFS_1161 = Refs(pci=("11.6.1",), cwe=("CWE-494",))
@@ -80,6 +83,13 @@ class PaymentPageMonitor(BaseCheck):
                 )
                 continue
             for f in self._judge(store, inv, approved.get(inv.label, Approved()), bad_sources):
+                yield f
+        loaded = [i for i in inventories if not i.error]
+        previous = await asyncio.to_thread(previous_states, ctx.db, store.name)
+        for f in tamper_findings(self.id, loaded, previous, _sev):
+            yield f
+        if store.pages.domain_age.enabled:
+            for f in await domain_age_findings(self.id, store, loaded, max(5.0, ctx.seconds_left - 2)):
                 yield f
 
     def _judge(self, store: Store, inv: PageInventory, ok: Approved, bad: object) -> list[Finding]:
@@ -244,6 +254,85 @@ class PaymentPageMonitor(BaseCheck):
                     )
                 )
         return out
+
+
+def _foreign_domains(store: Store, inv: PageInventory) -> dict[str, str]:
+    """Registrable domain -> one URL on the page that uses it (scripts, iframes, requests),
+    leaving out the store's own domains."""
+    own = {registrable_domain(h) for h in Scope.for_store(store).hosts}
+    out: dict[str, str] = {}
+    urls = [s.url for s in inv.scripts if s.url] + inv.iframes + [u for _, u, _ in inv.requests]
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        dom = registrable_domain(urlsplit(url).hostname or "")
+        if dom and dom not in own:
+            out.setdefault(dom, strip_query(url))
+    return out
+
+
+async def domain_age_findings(
+    check_id: str, store: Store, inventories: list[PageInventory], time_left: float | None = None
+) -> list[Finding]:
+    """Recently registered domains among the pages' third parties (RDAP; opt-in)."""
+    settings = store.pages.domain_age
+    per_page = {inv.label: _foreign_domains(store, inv) for inv in inventories}
+    wanted = {d for doms in per_page.values() for d in doms}
+    if not wanted:
+        return []
+    now = utcnow()
+    try:
+        async with RdapClient(settings, now=now) as rdap:
+            regs = await rdap.lookup_all(wanted, time_left)
+    except RdapError as exc:
+        regs = {d: Registration(d, None, "", str(exc)) for d in wanted}
+    out: list[Finding] = []
+    for inv in inventories:
+        for dom, example in sorted(per_page[inv.label].items()):
+            reg = regs[dom]
+            age = reg.age_days(now)
+            if age is None or reg.registered is None or age >= settings.min_age_days:
+                continue
+            out.append(
+                Finding(
+                    check_id + ".new-domain",
+                    _sev(inv.label),
+                    f"The {inv.label} page loads from {dom}, a domain registered {max(0, int(age))} days ago",
+                    inv.url,
+                    detail=f"{example} comes from {dom}, registered on {reg.registered.date().isoformat()} "
+                    f"(RDAP: {reg.source}). Skimmer gangs register fresh domains for each campaign; "
+                    "established payment, analytics and CDN services use domains that are years old.",
+                    remediation="Find out who added this script or request and why; if nobody can vouch "
+                    "for it, remove it and treat the shop as possibly compromised.",
+                    evidence={
+                        "domain": dom,
+                        "url": example,
+                        "registered": reg.registered.isoformat(),
+                        "age_days": round(age, 1),
+                        "threshold_days": settings.min_age_days,
+                        "rdap": reg.source,
+                    },
+                    refs=Refs(pci=("6.4.3", "11.6.1"), cwe=("CWE-829",)),
+                    key=f"{inv.label}:{dom}",
+                )
+            )
+    failed = sorted((d, r.error) for d, r in regs.items() if r.error)
+    if failed:
+        out.append(
+            Finding(
+                check_id + ".domain-age",
+                Severity.INFO,
+                f"Could not learn when {len(failed)} third-party domain(s) were registered",
+                str(store.checkout_url or store.basket_url),
+                detail="; ".join(f"{d}: {e}" for d, e in failed[:10]),
+                remediation="Check [stores.pages.domain_age] (bootstrap_url, base_url, timeout_s) and that "
+                "this machine may reach the RDAP servers.",
+                evidence={"unchecked": [d for d, _ in failed]},
+                refs=REFS_643,
+                key="rdap",
+            )
+        )
+    return out
 
 
 def last_clean_run(db: sessionmaker[Session] | None, store: str, check_id: str) -> datetime | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopguard.db.base import utcnow
 from shopguard.scanning.pages.browser import PageInventory
 from shopguard.scanning.pages.models import PageApproval
+from shopguard.scanning.pages.rdap import registrable_domain
 
 HEADERS_ID = "security-headers"
 
@@ -183,14 +184,6 @@ KNOWN_SERVICES = (
 _LABEL = re.compile(r"[^a-z0-9]")
 
 
-def registrable(host: str) -> str:
-    """Naive registrable domain: the last two labels (three for co.uk-style suffixes)."""
-    parts = host.lower().rstrip(".").split(".")
-    if len(parts) >= 3 and parts[-2] in ("co", "com", "org", "net", "gov", "ac") and len(parts[-1]) == 2:
-        return ".".join(parts[-3:])
-    return ".".join(parts[-2:])
-
-
 def _distance(a: str, b: str) -> int:
     """Damerau-Levenshtein (optimal string alignment) distance."""
     d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
@@ -209,11 +202,8 @@ def _distance(a: str, b: str) -> int:
 
 def lookalike(url: str) -> str | None:
     """The known service a URL's domain imitates (one or two edits away), if any."""
-    host = urlsplit(url).hostname or ""
-    if not host or host.replace(".", "").isdigit():
-        return None
-    dom = registrable(host)
-    if dom in KNOWN_SERVICES:
+    dom = registrable_domain(urlsplit(url).hostname or "")
+    if dom is None or dom in KNOWN_SERVICES:
         return None
     name = _LABEL.sub("", dom.split(".")[0])
     for known in KNOWN_SERVICES:

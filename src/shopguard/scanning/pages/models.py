@@ -34,3 +34,23 @@ class PageApproval(Base):
     """For ``headers``: the security headers as approved."""
 
     __table_args__ = (UniqueConstraint("store", "page", "kind", "identifier", name="uq_page_approvals_item"),)
+
+
+class PageRejection(Base):
+    """An item someone reviewed and refused: it must come off the page (the monitor keeps
+    reporting it while it is there). Approving the item later removes the rejection."""
+
+    __tablename__ = "page_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store: Mapped[str] = mapped_column(String(200))
+    page: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    identifier: Mapped[str] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    rejected_by: Mapped[str] = mapped_column(String(200), default="")
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("store", "page", "kind", "identifier", name="uq_page_rejections_item"),
+    )

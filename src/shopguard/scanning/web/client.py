@@ -21,6 +21,7 @@ Obtain it in a check with :func:`http_client` (shared per store through
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -244,9 +245,14 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+@functools.cache
 def scan_ssl_context() -> ssl.SSLContext:
-    """The scan reads sites with broken certificates too (the TLS check reports them)."""
-    ctx = ssl.create_default_context()
+    """The scan reads sites with broken certificates too (the TLS check reports them).
+
+    Made once per process and shared by every client: nothing is verified, so the
+    system CA store is not loaded (ssl.create_default_context() reads it every time, and
+    that was most of a light audit task's CPU on a cluster worker)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx

@@ -1,7 +1,7 @@
 """dashboard monitoring: maintenance windows planned in the dashboard
 
-Revision ID: 0013_dash_monitor
-Revises: 0012_cluster
+Revision ID: 0015_dash_monitor
+Revises: 0014_dash_triage
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import shopguard.db.base
 
-revision = "0013_dash_monitor"
-down_revision = "0012_cluster"
+revision = "0015_dash_monitor"
+down_revision = "0014_dash_triage"
 branch_labels = None
 depends_on = None
 
