@@ -1,9 +1,10 @@
 """Dashboard latency at agency scale on PostgreSQL.
 
 Seeds a throwaway database (200 stores, 100,000 findings, check executions for every store
-plus 2,000 monitors' worth of ``monitoring.*`` executions), starts ``shopguard serve`` in a
-second process on loopback, and drives the overview, the findings list and the findings API
-with 20 concurrent users (an asyncio + httpx load generator). Prints p50/p95/p99 per page.
+plus 2,000 monitors' worth of ``monitoring.*`` executions, and 2,000 monitors' state, a day
+of raw results and 29 days of hourly rollups), starts ``shopguard serve`` in a second process
+on loopback, and drives the overview, the findings list, the findings API and the monitoring
+pages with 20 concurrent users (an asyncio + httpx load generator). Prints p50/p95/p99 per page.
 
     .venv/bin/python bench/dashboard.py [--seconds 15] [--users 20]
 """
@@ -82,8 +83,44 @@ def seed(url: str, stores: int, findings: int, monitors: int) -> None:
                      f"Bench finding {i}", "detail", loc, "", "{}", "Fix it.", "{}", status, seen, seen,
                      run_id, run_id, triage, "bench" if triage != "none" else "", "")
                 )  # fmt: skip
+        seed_monitors(cur, names, monitors, now)
         cur.execute("ANALYZE")
     conn.close()
+
+
+def seed_monitors(cur: psycopg.Cursor[object], names: list[str], monitors: int, now: datetime) -> None:
+    """What the monitoring daemon stores for ``monitors`` monitors: a state row each, 24 hours
+    of raw results every 5 minutes, and 29 more days as hourly rollups (the downsampled form)."""
+    import json
+
+    keys = [f"{names[m % len(names)]}/m{m:04d}" for m in range(monitors)]
+    with cur.copy(
+        "COPY monitor_state (key, store, name, kind, target, severity, status, announced, since, fails, oks,"
+        " last_check_at, last_message, reminders, changes, data, updated_at) FROM STDIN"
+    ) as cp:
+        for i, key in enumerate(keys):
+            store, _, name = key.partition("/")
+            status = "down" if i % 97 == 0 else "up"
+            since = now - timedelta(hours=5)
+            target = f"https://{store}.example/{name}"
+            cp.write_row((key, store, name, "http", target, "high", status, status,
+                          since, 0, 10, now, "HTTP 200", 0, "[]", json.dumps({}), now))  # fmt: skip
+    with cur.copy(
+        "COPY monitor_results (key, at, status, latency_ms, message, maintenance) FROM STDIN"
+    ) as cp:
+        for i, key in enumerate(keys):
+            for k in range(288):
+                down = i % 97 == 0 and k < 12
+                cp.write_row((key, now - timedelta(minutes=5 * k), "down" if down else "up",
+                              None if down else 80.0 + (k % 40), "HTTP 200", False))  # fmt: skip
+    with cur.copy(
+        "COPY monitor_rollups (key, hour, n, n_up, n_down, n_excluded, lat_n,"
+        " lat_p50, lat_p95, lat_p99, lat_max) FROM STDIN"
+    ) as cp:
+        start = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
+        for key in keys:
+            for h in range(1, 29 * 24 + 1):
+                cp.write_row((key, start - timedelta(hours=h), 12, 12, 0, 0, 12, 90.0, 130.0, 150.0, 170.0))
 
 
 def session_cookie(url: str) -> str:
@@ -163,6 +200,10 @@ def main() -> None:
             "/findings?severity=critical&page=3",
             "/api/v1/findings",
             "/api/v1/overview",
+            "/monitoring",
+            "/monitoring?page=20",
+            "/monitoring?status=down",
+            "/monitoring/monitor?key=store-001/m0001",
         ]
         asyncio.run(drive(base, cookie, paths, 2, 2))  # warm-up
         lat = asyncio.run(drive(base, cookie, paths, args.users, args.seconds))

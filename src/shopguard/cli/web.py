@@ -5,10 +5,17 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, open_db
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from shopguard.monitoring.background import DaemonThread
 
 users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
 
@@ -68,10 +75,16 @@ def serve_command(
     tls_key: Path | None = typer.Option(
         None, "--tls-key", help="The certificate's private key (PEM, chmod 600)."
     ),
+    no_monitoring: bool = typer.Option(
+        False, "--no-monitoring", help="Do not run the monitoring daemon in this process."
+    ),
+    monitoring_listen: str = typer.Option(
+        "off",
+        "--monitoring-listen",
+        help="Loopback HOST:PORT for the daemon's /metrics and heartbeat pushes ('off' by default).",
+    ),
 ) -> None:
-    """Start the web dashboard."""
-    import uvicorn
-
+    """Start the web dashboard (and, with a config, the monitoring daemon in the same process)."""
     from shopguard.config import Config, ConfigError
     from shopguard.web import create_app
     from shopguard.web.settings import WebSettings
@@ -101,7 +114,76 @@ def serve_command(
             err=True,
         )
     shown = f"[{host}]" if ":" in host else host
+    monitor = None if no_monitoring else _start_monitoring(cfg, sessions, monitoring_listen)
     typer.echo(f"ShopGuard dashboard on {scheme}://{shown}:{port}/ (Ctrl-C to stop)")
+    try:
+        _keep_signals_for_shutdown()
+        _serve(app, host, port, proxy, workers, tls, db, cfg, config, cookie_secure, totp_admins)
+    finally:
+        if monitor is not None and not monitor.stop():
+            typer.echo("warning: the monitoring daemon did not stop within 30 s", err=True)
+
+
+def _keep_signals_for_shutdown() -> None:
+    """uvicorn stops on SIGINT/SIGTERM and then raises the signal again for the handler that
+    was there before it; with Python's defaults that kills the process (or raises
+    KeyboardInterrupt) before the monitoring daemon could finish writing. A handler that only
+    takes note lets ``uvicorn.run`` return, so everything stops in order and the exit is 0."""
+    import signal
+
+    def noted(signum: int, frame: object) -> None:
+        return None
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, noted)
+
+
+def _start_monitoring(cfg: object, sessions: sessionmaker[Session], listen: str) -> DaemonThread | None:
+    """The monitoring daemon in a thread of this process, when the config has monitors."""
+    from shopguard.cli.monitor import _parse_listen
+    from shopguard.config import Config
+    from shopguard.monitoring.background import DaemonThread
+    from shopguard.monitoring.engine import Daemon
+
+    if not isinstance(cfg, Config):
+        typer.echo(
+            "monitoring: off (no config; start with --config shopguard.toml to monitor stores)", err=True
+        )
+        return None
+    daemon = Daemon(cfg, sessions, cfg.stores, listen=_parse_listen(listen))
+    if not daemon.monitors:
+        typer.echo("monitoring: off (no monitors configured)", err=True)
+        return None
+    thread = DaemonThread(daemon)
+    try:
+        thread.start()
+    except OSError as exc:
+        fail(f"monitoring could not start: {exc.strerror or exc} (--monitoring-listen {listen})")
+    except Exception as exc:
+        fail(f"monitoring could not start: {exc}")
+    typer.echo(
+        f"monitoring: {len(daemon.monitors)} monitors in this process (--no-monitoring to leave it out)"
+    )
+    return thread
+
+
+def _serve(
+    app: FastAPI,
+    host: str,
+    port: int,
+    proxy: bool,
+    workers: int,
+    tls: dict[str, str],
+    db: str | None,
+    cfg: object,
+    config: Path | None,
+    cookie_secure: str,
+    totp_admins: bool,
+) -> None:
+    import uvicorn
+
+    from shopguard.config import Config
+
     if workers > 1:
         import os
 

@@ -43,12 +43,14 @@ from shopguard.monitoring.maintenance import in_maintenance
 from shopguard.monitoring.models import MonitorAlertRecord, MonitorStateRecord
 from shopguard.monitoring.persist import Writer
 from shopguard.monitoring.probes import Probe, probe_for
-from shopguard.monitoring.settings import Monitor
+from shopguard.monitoring.settings import MaintenanceWindow, Monitor
 from shopguard.monitoring.state import Announcement, MonitorState, Transition, new_id
 
 log = logging.getLogger(__name__)
 
 START_RATE = 200.0
+PLANNED_REFRESH_S = 5.0
+"""How often the daemon re-reads maintenance windows planned in the dashboard."""
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -116,6 +118,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._started_at = 0.0
         self.metrics: Any = None
+        self.planned: dict[str, tuple[MaintenanceWindow, ...]] = {}
+        """Maintenance windows planned in the dashboard, per store (re-read every few seconds)."""
         self._build()
 
     # -- time --
@@ -180,9 +184,30 @@ class Daemon:
                     config_error=err,
                 )
 
+    def load_planned(self) -> None:
+        """Re-read the dashboard's maintenance windows that have not ended yet."""
+        from shopguard.monitoring.models import MaintenanceRecord
+
+        if self.db is None:
+            return
+        now = _dt(self.now())
+        found: dict[str, list[MaintenanceWindow]] = {}
+        with self.db() as s:
+            for r in s.scalars(select(MaintenanceRecord).where(MaintenanceRecord.end_at > now)):
+                found.setdefault(r.store, []).append(
+                    MaintenanceWindow(
+                        start=r.start_at, end=r.end_at, monitors=tuple(r.monitors or ()), reason=r.reason
+                    )
+                )
+        self.planned = {k: tuple(v) for k, v in found.items()}
+
     def _load(self) -> list[MonitorAlertRecord]:
         if self.db is None:
             return []
+        try:
+            self.load_planned()
+        except Exception as exc:  # an old schema without the table: config windows still work
+            log.warning("cannot read planned maintenance windows: %s", exc)
         with self.db() as s:
             rows = {r.key: r for r in s.scalars(select(MonitorStateRecord))}
             pending = list(s.scalars(select(MonitorAlertRecord).where(MonitorAlertRecord.sent_at.is_(None))))
@@ -347,7 +372,8 @@ class Daemon:
     # -- decisions --
     def _maintenance(self, m: Monitored, now: float) -> str:
         try:
-            return in_maintenance(m.store.monitors.maintenance, m.spec.name, now)
+            windows = m.store.monitors.maintenance + self.planned.get(m.store.name, ())
+            return in_maintenance(windows, m.spec.name, now)
         except ConfigProblem as exc:
             log.warning("store %s: %s", m.store.name, exc)
             return ""
@@ -675,6 +701,10 @@ class Daemon:
                     "stores": ",".join(s.name for s in self.stores)[:2000],
                 }
             )
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.load_planned)
+            except Exception as exc:
+                log.warning("cannot read planned maintenance windows (will retry): %s", exc)
             if time.monotonic() - last_ds >= self.downsample_every_s:
                 last_ds = time.monotonic()
                 try:
@@ -695,4 +725,4 @@ class Daemon:
                         )
                     except Exception as exc:
                         log.warning("pruning old runs failed (will retry): %s", exc)
-            await asyncio.sleep(min(10.0, self.downsample_every_s))
+            await asyncio.sleep(min(PLANNED_REFRESH_S, self.downsample_every_s))

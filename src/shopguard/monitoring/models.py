@@ -123,3 +123,25 @@ class MonitorDaemonRecord(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     monitors: Mapped[int] = mapped_column(Integer, default=0)
     stores: Mapped[str] = mapped_column(Text, default="")
+
+
+class MaintenanceRecord(Base):
+    """A one-off maintenance window planned in the dashboard (config windows live in
+    shopguard.toml). The daemon re-reads these every few seconds; ending one early sets
+    ``end_at`` to the moment it was ended."""
+
+    __tablename__ = "monitor_maintenance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store: Mapped[str] = mapped_column(String(200))
+    monitors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Only these monitors of the store (empty: all of them)."""
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_by: Mapped[str] = mapped_column(String(320), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_monitor_maintenance_end_at", "end_at"),)

@@ -196,7 +196,16 @@ def healthz() -> PlainTextResponse:
 def overview_page(request: Request, me: Annotated[Principal, need(Perm.OVERVIEW_READ)]) -> Response:
     ctx = ctx_of(request)
     rows = overview_rows(ctx, request, me)
-    return _render(request, "overview.html", {"rows": rows, "protocols": queries.PROTOCOLS})
+    from shopguard.web.svg import trend
+    from shopguard.web.trends import TrendCache, for_stores
+
+    cache = getattr(request.app.state, "trend_cache", None)
+    if cache is None:
+        cache = request.app.state.trend_cache = TrendCache()
+    with ctx.db() as s:
+        found = for_stores(cache, s, [r.store for r in rows])
+    charts = {name: trend(t.series, t.label()) for name, t in found.items() if t.run_ids}
+    return _render(request, "overview.html", {"rows": rows, "protocols": queries.PROTOCOLS, "trends": charts})
 
 
 @router.get("/findings")
@@ -358,7 +367,9 @@ def runs_page(request: Request, me: Annotated[Principal, need(Perm.SCANS_READ)])
     stores = _stores(ctx, request, me)
     with ctx.db() as s:
         rows = queries.runs(s, stores)
-    return _render(request, "runs.html", {"rows": rows})
+    from shopguard.web.views.scans_run import panel
+
+    return _render(request, "runs.html", {"rows": rows, **panel(request, me)})
 
 
 def _run_for(ctx: WebContext, me: Principal, run_id: RowId) -> Any:

@@ -21,8 +21,13 @@ class Perm(StrEnum):
     FINDINGS_TRIAGE = "findings.triage"
     """Accept risk, mark false positive, reopen, assign, comment (one finding or many)."""
     SCANS_READ = "scans.read"
+    SCANS_RUN = "scans.run"
+    """Start an audit of a store from the dashboard."""
     SCRIPTS_APPROVE = "scripts.approve"
     """Approve or reject payment-page scripts (the PCI DSS 6.4.3 authorisation)."""
+    MONITORING_READ = "monitoring.read"
+    MONITORING_MANAGE = "monitoring.manage"
+    """Plan and end maintenance windows."""
     EXPORTS_READ = "exports.read"
     POLICIES_OWN = "policies.own"
     """Read and acknowledge one's own policies (everyone with a login)."""
@@ -49,7 +54,14 @@ class Perm(StrEnum):
     """Record the owner's answers to underwriting questions."""
 
 
-_READ = {Perm.OVERVIEW_READ, Perm.FINDINGS_READ, Perm.SCANS_READ, Perm.RESPONSE_READ, Perm.POLICIES_READ}
+_READ = {
+    Perm.OVERVIEW_READ,
+    Perm.FINDINGS_READ,
+    Perm.SCANS_READ,
+    Perm.RESPONSE_READ,
+    Perm.POLICIES_READ,
+    Perm.MONITORING_READ,
+}
 _SELF = {Perm.POLICIES_OWN, Perm.ACCOUNT_OWN}
 _COMPLIANCE_READ = {Perm.PCI_READ, Perm.INSURANCE_READ}
 
@@ -60,7 +72,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         _READ
         | _SELF
         | _COMPLIANCE_READ
-        | {Perm.FINDINGS_TRIAGE, Perm.EXPORTS_READ, Perm.TOKENS_OWN, Perm.RESPONSE_MANAGE}
+        | {Perm.FINDINGS_TRIAGE, Perm.SCANS_RUN, Perm.EXPORTS_READ, Perm.TOKENS_OWN, Perm.RESPONSE_MANAGE}
     ),
     Role.AUDITOR: frozenset(
         _READ | _SELF | _COMPLIANCE_READ | {Perm.EXPORTS_READ, Perm.AUDIT_READ, Perm.TOKENS_OWN}
