@@ -9,6 +9,7 @@ started elsewhere (``shopguard audit`` in a terminal, a worker).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
@@ -81,8 +82,8 @@ class Launcher:
         self.threads: dict[int, threading.Thread] = {}
 
     def recent(self, visible: Sequence[str] | None = None) -> list[Launch]:
-        with self._lock:
-            items = list(self.launches.values())
+        with self._lock:  # copies: a page renders one consistent moment of each launch
+            items = [dataclasses.replace(x) for x in self.launches.values()]
         return sorted(
             (x for x in items if visible is None or x.store in visible), key=lambda x: x.id, reverse=True
         )
@@ -149,21 +150,27 @@ class Launcher:
     def _run(self, launch: Launch, config: Config, db: sessionmaker[Session], store: Store) -> None:
         from shopguard.audit import AuditInterrupted, run_audit
 
+        run_id: int | None = None
+        message = ""
         try:
             run = run_audit(config, [store], db, selectors=list(launch.selectors) or None)
-            launch.run_id = run.id
+            run_id = run.id
             errors = sum(1 for e in run.executions if e[2] != "ok")
-            launch.message = f"{len(run.findings)} finding(s), {errors} check error(s)"
-            launch.status = "finished"
+            message = f"{len(run.findings)} finding(s), {errors} check error(s)"
+            status = "finished"
         except AuditInterrupted as exc:
-            launch.run_id = exc.run_id
-            launch.status = "interrupted"
+            run_id = exc.run_id
+            status = "interrupted"
         except Exception as exc:
             log.exception("dashboard run of %s failed", store.name)
-            launch.status = "failed"
-            launch.message = f"{type(exc).__name__}: {str(exc)[:300]}"
-        finally:
+            status = "failed"
+            message = f"{type(exc).__name__}: {str(exc)[:300]}"
+        # One step under the lock, so a page never shows a finished run without its outcome.
+        with self._lock:
+            launch.run_id = run_id if run_id is not None else launch.run_id
+            launch.message = message
             launch.finished_at = utcnow()
+            launch.status = status
 
     def refresh(self, db: sessionmaker[Session]) -> None:
         """Queued runs: pick up their run ids and outcomes from the workers' task records."""
