@@ -39,6 +39,7 @@ from shopguard.web.auth import client_ip, ctx_of
 from shopguard.web.pages import _render, need
 from shopguard.web.params import RowId
 from shopguard.web.permissions import Perm, Principal
+from shopguard.web.uploads import spooled
 from shopguard.web.views.pci import Year, _config, _q, _store, _suggestion_label, _year, shown
 
 router = APIRouter(include_in_schema=False)
@@ -126,29 +127,6 @@ def _clean_name(name: str) -> str:
     return base[-200:] or "upload"
 
 
-def _spool(upload: UploadFile, limit: int) -> Path:
-    """Copy the upload to a private temporary file named like the original (the evidence
-    store records that name), stopping as soon as it passes the limit."""
-    name = _clean_name(upload.filename or "")
-    folder = Path(tempfile.mkdtemp(prefix="sg-upload-"))
-    target = folder / name
-    copied = 0
-    try:
-        with target.open("wb") as out:
-            while chunk := upload.file.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise EvidenceError(
-                        f"{name}: larger than the evidence limit of {limit // (1024 * 1024)} MB "
-                        f"({limit:,} bytes); attach a smaller extract or a summary report"
-                    )
-                out.write(chunk)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return target
-
-
 @router.post("/pci/{store}/req/{requirement_id}")
 def requirement_submit(
     request: Request,
@@ -198,18 +176,21 @@ def requirement_submit(
         return _requirement_page(request, me, store, y, a, req, form, errors, 400)
     stored: PciEvidence | None = None
     if upload is not None:
-        try:
-            path = _spool(upload, pci_files.MAX_EVIDENCE_BYTES)
-        except EvidenceError as exc:
-            return _requirement_page(request, me, store, y, a, req, form, {"evidence": str(exc)}, 400)
-        try:
-            with ctx.lock:
-                stored = attach_evidence(ctx.db, store, y, req.id, path, me.email, evidence_note.strip())
-        except (EvidenceError, PciError) as exc:
-            message = str(exc).replace(str(path), path.name)
-            return _requirement_page(request, me, store, y, a, req, form, {"evidence": message}, 400)
-        finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
+        limit = pci_files.MAX_EVIDENCE_BYTES
+        with spooled(upload, _clean_name(upload.filename or ""), limit) as copy:
+            if copy.too_big:
+                message = (
+                    f"{copy.path.name}: larger than the evidence limit of {limit // (1024 * 1024)} MB "
+                    f"({limit:,} bytes); attach a smaller extract or a summary report"
+                )
+                return _requirement_page(request, me, store, y, a, req, form, {"evidence": message}, 400)
+            path = copy.path
+            try:
+                with ctx.lock:
+                    stored = attach_evidence(ctx.db, store, y, req.id, path, me.email, evidence_note.strip())
+            except (EvidenceError, PciError) as exc:
+                message = str(exc).replace(str(path), path.name)
+                return _requirement_page(request, me, store, y, a, req, form, {"evidence": message}, 400)
     if item is not None:
         with ctx.lock:
             save_answers(ctx.db, store, y, [item])

@@ -6,8 +6,6 @@ transaction."""
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from shopguard.web.auth import client_ip, ctx_of
 from shopguard.web.pages import _render, need
 from shopguard.web.params import RowId
 from shopguard.web.permissions import Perm, Principal
+from shopguard.web.uploads import spooled
 
 router = APIRouter(include_in_schema=False)
 nav.add("Response", "/response", Perm.RESPONSE_READ, 60)
@@ -536,21 +535,8 @@ def incident_evidence(
     form = {"description": description}
     if file is None or not file.filename:
         return _incident_page(request, me, incident_id, {"file": "choose a file to upload"}, form, 400)
-    name = _safe_name(file.filename)
-    staging = Path(tempfile.mkdtemp(prefix="sg-upload-"))
-    try:
-        staged = staging / name
-        size = 0
-        head = b""
-        with staged.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                if len(head) < 8192:
-                    head += chunk[: 8192 - len(head)]
-                size += len(chunk)
-                if size > MAX_EVIDENCE_BYTES:
-                    break
-                out.write(chunk)
-        problem = check_upload(name, head, size)
+    with spooled(file, _safe_name(file.filename), MAX_EVIDENCE_BYTES) as copy:
+        problem = check_upload(copy.path.name, copy.head, copy.size)
         if problem:
             return _incident_page(
                 request, me, incident_id, {"file": f"{file.filename}: {problem}"}, form, 400
@@ -558,13 +544,11 @@ def incident_evidence(
 
         def apply(s: Session, inc: Incident) -> dict[str, Any]:
             item = evidence.collect(
-                s, inc, staged, me.email, description.strip(), source_label=f"upload: {file.filename}"
+                s, inc, copy.path, me.email, description.strip(), source_label=f"upload: {file.filename}"
             )
             return {"evidence": item.id, "sha256": item.sha256, "size": item.size, "file": file.filename}
 
         return _change(request, me, incident_id, "incident.evidence", apply, "file", form, "evidence")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 @router.get("/response/incidents/{incident_id}/evidence/{evidence_id}")
