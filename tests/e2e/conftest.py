@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from demo.run import DemoHandle, start
+from tests.web.monitoring_support import Site
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +21,11 @@ def demo_shop() -> Iterator[DemoHandle]:
 @pytest.fixture
 def demo_config(demo_shop: DemoHandle, tmp_path: Path) -> Path:
     return demo_shop.write_config(tmp_path / "shopguard.toml")
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A loopback web site that counts its hits (a monitor's target)."""
+    s = Site()
+    yield s
+    s.close()

@@ -4,56 +4,25 @@ Screenshots go to tests/e2e/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 from tests.e2e.dashboard_harness import dashboard_server, launch, login, shot
 from tests.web.conftest import ROLE_EMAIL
-from tests.web.monitoring_support import Site, seed_monitoring
+from tests.web.monitoring_support import Site, seed_monitoring, write_monitor_config
 
 from shopguard.config import Config
 from shopguard.web.permissions import Role
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site()
-    yield s
-    s.close()
 
 
 def _seed(db: sessionmaker[Session], config: Config) -> None:
     seed_monitoring(db)
 
 
-def _config(tmp_path: Path, url: str) -> Path:
-    cfg = tmp_path / "shopguard.toml"
-    cfg.write_text(
-        f"""
-[[stores]]
-name = "alpha"
-storefront_url = "{url}"
-
-[stores.monitors]
-use_defaults = false
-
-[[stores.monitors.monitors]]
-kind = "http"
-name = "storefront"
-url = "{url}"
-interval_s = 2
-""",
-        encoding="utf-8",
-    )
-    return cfg
-
-
 def test_owner_reads_monitoring_plans_maintenance_and_starts_a_run(tmp_path: Path, site: Site) -> None:
-    cfg = _config(tmp_path, site.url)
+    cfg = write_monitor_config(tmp_path, site.url, 2)
     with (
         dashboard_server(tmp_path, _seed, serve_args=("--config", str(cfg))) as base,
         sync_playwright() as pw,

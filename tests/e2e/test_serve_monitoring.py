@@ -9,46 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from tests.e2e.dashboard_harness import free_port
-from tests.web.monitoring_support import Site
+from tests.web.monitoring_support import Site, write_monitor_config
 
 from shopguard.db import open_database
 from shopguard.monitoring.models import MonitorResultRecord, MonitorStateRecord
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site()
-    yield s
-    s.close()
-
-
-def write_config(tmp_path: Path, url: str) -> Path:
-    cfg = tmp_path / "shopguard.toml"
-    cfg.write_text(
-        f"""
-[[stores]]
-name = "alpha"
-storefront_url = "{url}"
-
-[stores.monitors]
-use_defaults = false
-
-[[stores.monitors.monitors]]
-kind = "http"
-name = "storefront"
-url = "{url}"
-interval_s = 0.5
-""",
-        encoding="utf-8",
-    )
-    return cfg
 
 
 def _serve(tmp_path: Path, cfg: Path, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
@@ -84,7 +53,7 @@ def _results(url: str) -> int:
 
 
 def test_serve_records_checks_of_a_real_monitor_and_stops_with_the_server(tmp_path: Path, site: Site) -> None:
-    proc, base, url = _serve(tmp_path, write_config(tmp_path, site.url))
+    proc, base, url = _serve(tmp_path, write_monitor_config(tmp_path, site.url, 0.5))
     try:
         end = time.monotonic() + 20
         while time.monotonic() < end and _results(url) < 3:
@@ -110,7 +79,7 @@ def test_serve_records_checks_of_a_real_monitor_and_stops_with_the_server(tmp_pa
 
 
 def test_no_monitoring_leaves_the_daemon_out(tmp_path: Path, site: Site) -> None:
-    proc, base, url = _serve(tmp_path, write_config(tmp_path, site.url), "--no-monitoring")
+    proc, base, url = _serve(tmp_path, write_monitor_config(tmp_path, site.url, 0.5), "--no-monitoring")
     try:
         time.sleep(2.5)  # five check intervals
         assert httpx.get(f"{base}/healthz", timeout=2).status_code == 200

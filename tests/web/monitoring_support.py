@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -224,3 +225,26 @@ def seed_monitoring(db: sessionmaker[Session], extra: int = 0) -> Seeded:
     asyncio.run(flush())
     w.close()
     return Seeded(now, up, down)
+
+
+def write_monitor_config(tmp_path: Path, url: str, interval_s: float) -> Path:
+    """A shopguard.toml with one store whose only monitor is an HTTP check of ``url``."""
+    cfg = tmp_path / "shopguard.toml"
+    cfg.write_text(
+        f"""
+[[stores]]
+name = "alpha"
+storefront_url = "{url}"
+
+[stores.monitors]
+use_defaults = false
+
+[[stores.monitors.monitors]]
+kind = "http"
+name = "storefront"
+url = "{url}"
+interval_s = {interval_s}
+""",
+        encoding="utf-8",
+    )
+    return cfg
