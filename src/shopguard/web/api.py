@@ -122,7 +122,7 @@ def me_endpoint(me: Annotated[Principal, Depends(Require(Perm.ACCOUNT_OWN))]) ->
 def overview_endpoint(
     request: Request, me: Annotated[Principal, Depends(Require(Perm.OVERVIEW_READ))]
 ) -> list[StoreOut]:
-    rows = overview_rows(ctx_of(request), request, me)
+    _, rows = overview_rows(ctx_of(request), request, me)
     return [
         StoreOut(
             store=r.store,
@@ -153,7 +153,7 @@ def findings_endpoint(
     if errors:
         raise HTTPException(422, {k: f"expected {v}" for k, v in errors.items()})
     with ctx.db() as s:
-        rows, total = queries.findings(s, stores if me.stores else None, flt)
+        rows, total = queries.findings(s, stores if me.stores else None, flt, ctx.finding_counts)
     return FindingPage(total=total, page=page, items=[_out(r) for r in rows])
 
 

@@ -25,7 +25,10 @@ from shopguard.web.models import ApiToken, WebSession, WebUser
 from shopguard.web.passwords import verify_password
 from shopguard.web.permissions import Perm, Principal, Role, allowed
 from shopguard.web.settings import WebSettings
+from shopguard.web.ttlcache import TTLCache
 from shopguard.web.vault import Vault
+
+CACHE_TTL_S = 5.0
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker, not a secret
@@ -103,9 +106,15 @@ class WebContext:
     vault: Vault
     settings: WebSettings
     limiter: RateLimiter
-    store_cache: tuple[float, list[str]] = (float("-inf"), [])
-    overview_cache: tuple[float, list[Any]] = (float("-inf"), [])
-    """Every store's overview row, recomputed at most every few seconds and after a triage."""
+    store_names: TTLCache[list[str]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    """Every store's name (from findings, check executions and the config)."""
+    overview: TTLCache[tuple[float, list[Any]]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    """Every store's overview row and when it was computed; recomputed at most every few
+    seconds and after a triage."""
+    finding_counts: TTLCache[dict[str, int]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    """Per-severity totals of the findings list, by scope and filter (see ``queries.findings``)."""
+    fragments: TTLCache[Any] = field(default_factory=lambda: TTLCache(60.0, max_entries=32))
+    """Rendered page parts, keyed by what they were rendered from (see ``pages.overview_page``)."""
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     """Serialises the dashboard's writes in this process. SQLite refuses a transaction that
@@ -117,7 +126,9 @@ class WebContext:
             yield s
 
     def invalidate(self) -> None:
-        self.overview_cache = (float("-inf"), [])
+        self.overview.clear()
+        self.finding_counts.clear()
+        self.fragments.clear()
 
 
 def totp_step(secret: str, code: str, last_step: int, now: float | None = None) -> int | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from shopguard.monitoring.models import (
 )
 from shopguard.monitoring.settings import MaintenanceWindow
 from shopguard.web.svg import Slot
+from shopguard.web.ttlcache import TTLCache
 
 PAGE_SIZE = 50
 UPTIME_CACHE_S = 30.0
@@ -137,19 +138,15 @@ def read_states(s: Session) -> list[StateRow]:
     return [tuple(r) for r in s.execute(q)]  # type: ignore[misc]
 
 
-def monitor_page(
+def display_rows(
     s: Session,
+    light: list[StateRow],
     catalog: dict[str, Configured],
     config: Config | None,
     visible: Any,
-    flt: MonitorFilter,
     now: datetime,
-    cache: UptimeCache | None = None,
-) -> MonitorPage:
-    """One page of monitors (most urgent first) with uptime and last latency.
-
-    ``visible(store) -> bool`` says which stores the user sees."""
-    light = cache.states(s) if cache is not None else read_states(s)
+) -> tuple[list[MonitorRow], dict[str, int]]:
+    """Every visible monitor with its display state, most urgent first, and the count per state."""
     rows: dict[str, MonitorRow] = {}
     for key, store, name, kind, target, status, since, last in light:
         if visible(store):
@@ -176,20 +173,46 @@ def monitor_page(
     counts = dict.fromkeys(STATUSES, 0)
     for row in rows.values():
         counts[row.status] += 1
+    ordered = sorted(rows.values(), key=lambda r: (_ORDER[r.status], r.key))
+    return ordered, counts
+
+
+def monitor_page(
+    s: Session,
+    catalog: dict[str, Configured],
+    config: Config | None,
+    visible: Any,
+    flt: MonitorFilter,
+    now: datetime,
+    cache: UptimeCache | None = None,
+    scope: tuple[str, ...] | None = None,
+) -> MonitorPage:
+    """One page of monitors (most urgent first) with uptime and last latency.
+
+    ``visible(store) -> bool`` says which stores the user sees; ``scope`` names that set (the
+    user's store list, empty for all) so that, with ``cache``, users who see the same stores
+    share the sorted list for a few seconds instead of rebuilding 2,000 rows per load."""
+    if cache is not None and scope is not None:
+        ordered, counts = cache.display(
+            s, scope, lambda light: display_rows(s, light, catalog, config, visible, now)
+        )
+    else:
+        light = cache.states(s) if cache is not None else read_states(s)
+        ordered, counts = display_rows(s, light, catalog, config, visible, now)
     needle = flt.q.strip().lower()
     chosen = [
         r
-        for r in rows.values()
+        for r in ordered
         if (not flt.store or r.store == flt.store)
         and (not flt.status or r.status == flt.status)
         and (not needle or needle in r.key.lower() or needle in r.target.lower())
     ]
-    chosen.sort(key=lambda r: (_ORDER[r.status], r.key))
     total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = chosen[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]
+    # Copies: the page's rows get their uptime and latency filled in; the shared list stays as read.
+    page = [replace(r) for r in chosen[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]]
     _fill(s, page, now, cache)
-    return MonitorPage(page, total, counts, pages)
+    return MonitorPage(page, total, dict(counts), pages)
 
 
 class UptimeCache:
@@ -202,17 +225,38 @@ class UptimeCache:
         self.states_ttl = states_ttl
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, dict[str, float | None]]] = {}
-        self._states: tuple[float, list[StateRow]] = (float("-inf"), [])
+        self._states: TTLCache[tuple[float, list[StateRow]]] = TTLCache(states_ttl)
+        self._display: dict[tuple[str, ...], tuple[float, tuple[list[MonitorRow], dict[str, int]]]] = {}
+
+    def _read(self, s: Session) -> tuple[float, list[StateRow]]:
+        return self._states.get("states", lambda: (time.monotonic(), read_states(s)))
 
     def states(self, s: Session) -> list[StateRow]:
-        at, rows = self._states
-        if time.monotonic() - at > self.states_ttl:
-            rows = read_states(s)
-            self._states = (time.monotonic(), rows)
-        return rows
+        return self._read(s)[1]
+
+    def display(
+        self,
+        s: Session,
+        scope: tuple[str, ...],
+        build: Callable[[list[StateRow]], tuple[list[MonitorRow], dict[str, int]]],
+    ) -> tuple[list[MonitorRow], dict[str, int]]:
+        """The sorted display rows for one scope, rebuilt when the state rows are re-read."""
+        at, light = self._read(s)
+        with self._lock:
+            hit = self._display.get(scope)
+        if hit is not None and hit[0] == at:
+            return hit[1]
+        value = build(light)
+        with self._lock:
+            if len(self._display) > 256:
+                self._display.clear()
+            self._display[scope] = (at, value)
+        return value
 
     def invalidate_states(self) -> None:
-        self._states = (float("-inf"), [])
+        self._states.clear()
+        with self._lock:
+            self._display.clear()
 
     def get(self, s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[str, float | None]]:
         clock = time.monotonic()

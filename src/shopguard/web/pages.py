@@ -9,11 +9,13 @@ from urllib.parse import urlsplit
 import pyotp
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 
 from shopguard.db.models import FindingRecord
 from shopguard.db.repository import NotFound, load_run
 from shopguard.findings import Triage
+from shopguard.readiness import ReadinessStatus
 from shopguard.web import auditlog, nav, queries
 from shopguard.web.auth import (
     LoginRefused,
@@ -56,34 +58,30 @@ def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200)
 
 def _stores(ctx: WebContext, request: Request, principal: Principal) -> list[str]:
     """The stores this principal sees (the full list is cached for a few seconds)."""
-    import time
 
-    at, names = ctx.store_cache
-    if time.monotonic() - at > STORE_CACHE_S:
+    def every_store() -> list[str]:
         config = request.app.state.config
         known = tuple(st.name for st in config.stores) if config is not None else ()
         with ctx.db() as s:
-            names = queries.all_stores(s, known)
-        ctx.store_cache = (time.monotonic(), names)
-    return [n for n in names if principal.sees_store(n)]
+            return queries.all_stores(s, known)
+
+    return [n for n in ctx.store_names.get("stores", every_store) if principal.sees_store(n)]
 
 
-STORE_CACHE_S = 5.0
-OVERVIEW_CACHE_S = 5.0
-
-
-def overview_rows(ctx: WebContext, request: Request, me: Principal) -> list[queries.StoreRow]:
+def overview_rows(ctx: WebContext, request: Request, me: Principal) -> tuple[float, list[queries.StoreRow]]:
     """The overview for this principal: computed for every store at most every few seconds
-    (the aggregate is the expensive part at agency scale) and filtered to the stores they see."""
+    (the aggregate is the expensive part at agency scale) and filtered to the stores they see.
+    The first value says when the shared rows were computed (a key for what is rendered from them)."""
     import time
 
-    at, rows = ctx.overview_cache
-    if time.monotonic() - at > OVERVIEW_CACHE_S:
+    def every_row() -> tuple[float, list[queries.StoreRow]]:
         everyone = Principal(user_id=0, email="", role=Role.OWNER)
         with ctx.db() as s:
             rows = queries.overview(s, _stores(ctx, request, everyone), scoped=False)
-        ctx.overview_cache = (time.monotonic(), rows)
-    return [r for r in rows if me.sees_store(r.store)]
+        return time.monotonic(), rows
+
+    at, rows = ctx.overview.get("overview", every_row)
+    return at, [r for r in rows if me.sees_store(r.store)]
 
 
 def _safe_next(value: str) -> str:
@@ -195,7 +193,7 @@ def healthz() -> PlainTextResponse:
 @router.get("/")
 def overview_page(request: Request, me: Annotated[Principal, need(Perm.OVERVIEW_READ)]) -> Response:
     ctx = ctx_of(request)
-    rows = overview_rows(ctx, request, me)
+    at, rows = overview_rows(ctx, request, me)
     from shopguard.web.svg import trend
     from shopguard.web.trends import TrendCache, for_stores
 
@@ -204,8 +202,20 @@ def overview_page(request: Request, me: Annotated[Principal, need(Perm.OVERVIEW_
         cache = request.app.state.trend_cache = TrendCache()
     with ctx.db() as s:
         found = for_stores(cache, s, [r.store for r in rows])
-    charts = {name: trend(t.series, t.label()) for name, t in found.items() if t.run_ids}
-    return _render(request, "overview.html", {"rows": rows, "protocols": queries.PROTOCOLS, "trends": charts})
+
+    def table() -> Markup:
+        charts = {name: trend(t.series, t.label()) for name, t in found.items() if t.run_ids}
+        labels = {st.value: st.value.replace("_", " ") for st in ReadinessStatus}
+        html = templates.env.get_template("overview_table.html").render(
+            rows=rows, protocols=queries.PROTOCOLS, trends=charts, labels=labels
+        )
+        return Markup(html)  # noqa: S704 - the output of an autoescaped template
+
+    # Two hundred stores' rows and trend charts take longer to render than to query; the table
+    # is the same for everyone who sees the same stores until the data behind it is refreshed.
+    key = ("overview", at, cache.mark, tuple(r.store for r in rows))
+    html = ctx.fragments.get(key, table)
+    return _render(request, "overview.html", {"rows": rows, "table": html})
 
 
 @router.get("/findings")
@@ -243,7 +253,7 @@ def findings_view(
     users: list[WebUser] = []
     with ctx.db() as s:
         if not errors:
-            rows, total = queries.findings(s, stores if me.stores else None, flt)
+            rows, total = queries.findings(s, stores if me.stores else None, flt, ctx.finding_counts)
         if allowed(me, Perm.FINDINGS_TRIAGE):
             users = tri.assignable(s, [flt.store] if flt.store else [])
     pages = max(1, -(-total // queries.PAGE_SIZE))

@@ -19,3 +19,7 @@ class WebSettings:
     ip_window_seconds: int = 300
     require_totp_for_admins: bool = False
     """When true, owners and admins cannot use the dashboard until TOTP is enrolled."""
+    request_threads: int = 4
+    """Page handlers running at once per server process. Handlers hold Python's interpreter
+    lock while they render; with dozens of them in flight every request is slowed by all the
+    others and the slowest wait seconds. A few threads and a queue keep latency even."""

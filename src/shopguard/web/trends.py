@@ -104,6 +104,12 @@ class TrendCache:
             self._value = value
         return value
 
+    @property
+    def mark(self) -> tuple[object, int]:
+        """What the cached trends were computed from (the newest finished run and the count)."""
+        with self._lock:
+            return self._mark
+
 
 def for_stores(cache: TrendCache, s: Session, stores: Sequence[str]) -> dict[str, Trend]:
     every = cache.get(s)

@@ -67,7 +67,14 @@ def _page(
             page = mq.MonitorPage([], 0, dict.fromkeys(mq.STATUSES, 0), 1)
         else:
             page = mq.monitor_page(
-                s, _catalog(request), config, me.sees_store, flt, now, _uptime_cache(request)
+                s,
+                _catalog(request),
+                config,
+                me.sees_store,
+                flt,
+                now,
+                _uptime_cache(request),
+                tuple(me.stores),
             )
         scope = list(me.stores) if me.stores else None
         incidents = mq.incidents(s, scope, now, limit=20)
@@ -201,6 +208,7 @@ def maintenance_create(
             )
     except planned.WindowError as exc:
         return _page(request, me, mq.MonitorFilter(), {f"mw_{exc.field}": exc.message}, form, 400)
+    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
     return RedirectResponse("/monitoring#maintenance", status_code=303)
 
 
@@ -224,4 +232,5 @@ def maintenance_end(
         auditlog.record(
             s, me.email, "maintenance.end", f"maintenance {window_id} ({rec.store})", client_ip(request)
         )
+    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
     return RedirectResponse("/monitoring#maintenance", status_code=303)
