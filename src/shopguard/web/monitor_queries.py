@@ -316,13 +316,15 @@ def last_latency(s: Session, keys: Sequence[str], oldest_check: datetime) -> dic
     return {k: lat for k, lat in s.execute(select(ranked.c.key, ranked.c.latency_ms).where(ranked.c.rn == 1))}
 
 
-def uptimes(s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[str, float | None]]:
+def uptimes(
+    s: Session, keys: Sequence[str], now: datetime, windows: dict[str, timedelta] = UPTIME_WINDOWS
+) -> dict[str, dict[str, float | None]]:
     """Uptime % per window for ``keys``: raw results and hourly rollups, one pass each."""
-    since = {w: now - d for w, d in UPTIME_WINDOWS.items()}
+    since = {w: now - d for w, d in windows.items()}
     oldest = min(since.values())
     r = MonitorResultRecord
     cols: list[Any] = []
-    for w in UPTIME_WINDOWS:
+    for w in windows:
         cols.append(func.sum(case((and_(r.at >= since[w], r.status == "up"), 1), else_=0)))
         cols.append(func.sum(case((r.at >= since[w], 1), else_=0)))
     raw = s.execute(
@@ -332,13 +334,13 @@ def uptimes(s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[st
     ).all()
     h = MonitorRollupRecord
     rcols: list[Any] = []
-    for w in UPTIME_WINDOWS:
+    for w in windows:
         rcols.append(func.sum(case((h.hour >= since[w], h.n_up), else_=0)))
         rcols.append(func.sum(case((h.hour >= since[w], h.n_up + h.n_down), else_=0)))
     rolled = s.execute(
         select(h.key, *rcols).where(h.key.in_(list(keys)), h.hour >= oldest).group_by(h.key)
     ).all()
-    sums: dict[str, list[int]] = defaultdict(lambda: [0] * (2 * len(UPTIME_WINDOWS)))
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * (2 * len(windows)))
     for row in [*raw, *rolled]:
         acc = sums[row[0]]
         for i, v in enumerate(row[1:]):
@@ -347,7 +349,7 @@ def uptimes(s: Session, keys: Sequence[str], now: datetime) -> dict[str, dict[st
     for key, acc in sums.items():
         out[key] = {
             w: (100.0 * acc[2 * i] / acc[2 * i + 1] if acc[2 * i + 1] else None)
-            for i, w in enumerate(UPTIME_WINDOWS)
+            for i, w in enumerate(windows)
         }
     return out
 

@@ -122,7 +122,7 @@ def monitor_page(
     me: Annotated[Principal, need(Perm.MONITORING_READ)],
     key: Annotated[str, Query(max_length=300)] = "",
 ) -> Response:
-    from shopguard.monitoring.stats import latency, uptime
+    from shopguard.monitoring.stats import WINDOWS, latency
 
     ctx = ctx_of(request)
     store = key.partition("/")[0]
@@ -137,7 +137,7 @@ def monitor_page(
         day_bars, day_lat = mq.slots(s, key, now, timedelta(hours=24), 48, "%H:%M")
         month_bars, _ = mq.slots(s, key, now, timedelta(days=30), 30, "%Y-%m-%d")
         incidents = mq.incidents(s, None, now, key=key, limit=50)
-    ups = {w: uptime(ctx.db, key, w, now).percent for w in ("24h", "7d", "30d", "90d")}
+        ups = mq.uptimes(s, [key], now, WINDOWS).get(key, dict.fromkeys(WINDOWS))
     lat = latency(ctx.db, key, "24h", now)
     name = key.partition("/")[2]
     return _render(
