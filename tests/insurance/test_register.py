@@ -12,7 +12,14 @@ from shopguard.cli.app import app
 from shopguard.insurance import insurer_notifications
 from shopguard.insurance.models import InsurancePolicy
 from shopguard.insurance.money import parse_money
-from shopguard.insurance.register import InsuranceInputError, export_data, import_data, import_yaml
+from shopguard.insurance.register import (
+    InsuranceInputError,
+    export_data,
+    import_data,
+    import_yaml,
+    save_policy,
+    validate_policy,
+)
 
 from .conftest import policy
 
@@ -165,3 +172,32 @@ def test_register_and_gaps_on_postgresql(postgres_url: str):
         assert ("low_limit", "breach_response") in {(g.kind, g.coverage.id) for g in gaps if g.coverage}
     finally:
         db.kw["bind"].dispose()
+
+
+def test_save_policy_creates_changes_by_id_and_never_takes_another_number(sdb):
+    first, _ = validate_policy(policy("CY-1", kinds=["breach_response"]), "policy")
+    second, _ = validate_policy(policy("CY-2", kinds=["extortion"]), "policy")
+    assert first is not None and second is not None
+    with sdb.begin() as s:
+        one = save_policy(s, first)
+        save_policy(s, second)
+        s.flush()
+        pid = one.id
+    with (
+        sdb.begin() as s,
+        pytest.raises(InsuranceInputError, match=r"policy.policy_number: 'CY-1' is already"),
+    ):
+        save_policy(s, first)  # a new policy with a number on record: refused, not replaced
+    renamed, _ = validate_policy(policy("CY-1B", kinds=["regulatory"], limit="75k"), "policy")
+    assert renamed is not None
+    with sdb.begin() as s:
+        save_policy(s, renamed, pid)
+    got = {p["policy_number"]: sorted(p["coverages"]) for p in export_data(sdb)["insurance"]}
+    assert got == {"CY-1B": ["regulatory"], "CY-2": ["extortion"]}
+    clash, _ = validate_policy(policy("CY-2"), "policy")
+    assert clash is not None
+    with sdb.begin() as s, pytest.raises(InsuranceInputError, match="already recorded"):
+        save_policy(s, clash, pid)
+    with sdb.begin() as s, pytest.raises(LookupError):
+        save_policy(s, renamed, 999)
+    assert sorted(p["policy_number"] for p in export_data(sdb)["insurance"]) == ["CY-1B", "CY-2"]

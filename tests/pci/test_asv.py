@@ -14,11 +14,16 @@ from shopguard.findings import Finding, Refs, Severity
 from shopguard.pci.assessment import PciError
 from shopguard.pci.asv import (
     NOT_AN_ASV,
+    NextScan,
+    QuarterStatus,
     add_scan,
     cadence,
+    next_due,
+    next_quarter,
     parse_quarter,
     prescan,
     previous_quarters,
+    quarter_end,
     quarter_of,
 )
 
@@ -39,6 +44,25 @@ def test_quarters() -> None:
     for bad in ("2026-Q5", "Q3-2026", "2026"):
         with pytest.raises(PciError, match="2026-Q3"):
             parse_quarter(bad)
+
+
+def test_quarter_end_and_next_due() -> None:
+    assert [quarter_end(f"2026-Q{q}") for q in (1, 2, 3, 4)] == [
+        date(2026, 3, 31),
+        date(2026, 6, 30),
+        date(2026, 9, 30),
+        date(2026, 12, 31),
+    ]
+    assert next_quarter("2026-Q4") == "2027-Q1" and next_quarter("2026-q2") == "2026-Q3"
+    done = [QuarterStatus("2026-Q4", "passed"), QuarterStatus("2026-Q3", "passed")]
+    assert next_due(done) == NextScan("2027-Q1", date(2027, 3, 31), ())
+    open_now = [
+        QuarterStatus("2026-Q4", "due"),
+        QuarterStatus("2026-Q3", "failed"),
+        QuarterStatus("2026-Q2", "missing"),
+    ]
+    nxt = next_due(open_now)
+    assert (nxt.quarter, nxt.by, nxt.overdue) == ("2026-Q4", date(2026, 12, 31), ("2026-Q3", "2026-Q2"))
 
 
 def test_cadence_tracks_passing_scans_per_quarter(pci_db: sessionmaker[Session], tmp_path: Path) -> None:
@@ -82,6 +106,9 @@ def test_cadence_tracks_passing_scans_per_quarter(pci_db: sessionmaker[Session],
         "2026-Q1": "passed",
         "2025-Q4": "missing",
     }
+    with pci_db() as s:
+        nxt = next_due(cadence(s, STORE, today))
+    assert (nxt.quarter, nxt.by, nxt.overdue) == ("2026-Q4", date(2026, 12, 31), ("2026-Q2", "2025-Q4"))
     with pytest.raises(PciError, match="vendor"):
         add_scan(
             pci_db,

@@ -149,7 +149,9 @@ def test_full_flow_report_pdf_and_packs(env: tuple[CliRunner, list[str], str], t
         "Aoife",
     )
     assert "processor-aoc.pdf" in ok("evidence", "list")
-    assert "passing scan per quarter" in " ".join(ok("asv", "status").split())
+    asv_status = " ".join(ok("asv", "status").split())
+    assert "passing scan per quarter" in asv_status
+    assert re.search(r"Next passing scan due: \d{4}-Q[1-4] \(by \d{4}-\d\d-\d\d\)\.", asv_status)
     r = runner.invoke(app, ["pci", "catalogue", "--saq", "A-EP", "--json"])
     assert r.exit_code == 0 and len(json.loads(r.output)) == 183
     suggestions = {s["requirement"]: s for s in json.loads(ok("suggest", "--json"))}

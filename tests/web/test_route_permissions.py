@@ -92,6 +92,8 @@ def _fill(env: Env, path: str, email: str) -> str:
         "store": "alpha",
         "requirement_id": "12.8.4",
         "evidence_id": "1",
+        "scan_id": "1",
+        "policy_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:
@@ -145,6 +147,9 @@ def test_role_table_shape() -> None:
     assert Perm.FINDINGS_TRIAGE not in ROLE_PERMS[Role.AUDITOR]
     assert Perm.EXPORTS_READ in ROLE_PERMS[Role.AUDITOR]
     assert Perm.SCRIPTS_APPROVE not in ROLE_PERMS[Role.ANALYST] | ROLE_PERMS[Role.AUDITOR]
+    # Only owners and admins sign a PCI assessment or change insurance policies.
+    for perm in (Perm.PCI_SIGN, Perm.PCI_EDIT, Perm.INSURANCE_EDIT):
+        assert {r for r in Role if perm in ROLE_PERMS[r]} == {Role.OWNER, Role.ADMIN}
     assert all(p in ROLE_PERMS[Role.OWNER] for p in Perm)
 
 
@@ -181,6 +186,15 @@ EXPECTED = {
     ("GET", "/pci/{store}/report.{fmt}"): Perm.EXPORTS_READ,
     ("GET", "/insurance"): Perm.INSURANCE_READ,
     ("POST", "/insurance/underwriting"): Perm.INSURANCE_EDIT,
+    ("GET", "/pci/{store}/sign"): Perm.PCI_SIGN,
+    ("POST", "/pci/{store}/sign"): Perm.PCI_SIGN,
+    ("GET", "/pci/{store}/asv"): Perm.PCI_READ,
+    ("POST", "/pci/{store}/asv"): Perm.PCI_EDIT,
+    ("GET", "/pci/{store}/asv/{scan_id}"): Perm.EXPORTS_READ,
+    ("GET", "/insurance/policies/new"): Perm.INSURANCE_EDIT,
+    ("POST", "/insurance/policies"): Perm.INSURANCE_EDIT,
+    ("GET", "/insurance/policies/{policy_id}/edit"): Perm.INSURANCE_EDIT,
+    ("POST", "/insurance/policies/{policy_id}"): Perm.INSURANCE_EDIT,
 }
 
 

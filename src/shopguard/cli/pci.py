@@ -18,6 +18,8 @@ from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, fail, load,
 from shopguard.config import Config, Store
 from shopguard.pci.answers_io import export_answers, import_answers
 from shopguard.pci.assessment import (
+    ATTESTATION_STATEMENT,
+    NOT_A_QSA,
     Answer,
     AnswerInput,
     PciError,
@@ -31,7 +33,7 @@ from shopguard.pci.assessment import (
     status,
     tasks_of,
 )
-from shopguard.pci.asv import NOT_AN_ASV, add_scan, cadence, prescan
+from shopguard.pci.asv import NOT_AN_ASV, add_scan, cadence, next_due, prescan
 from shopguard.pci.autoevidence import Suggested, compute_suggestions, confirm
 from shopguard.pci.catalogue import Saq, load_catalogue
 from shopguard.pci.evidence import attach_evidence
@@ -560,6 +562,10 @@ def asv_status(
     for q in quarters:
         t.add_row(q.quarter, q.status, "; ".join(q.scans))
     out.print(t)
+    nxt = next_due(quarters)
+    out.print(f"Next passing scan due: {nxt.quarter} (by {nxt.by}).")
+    if nxt.overdue:
+        out.print(f"[red]No passing scan for {', '.join(nxt.overdue)}.[/]")
     out.print(f"[dim]{NOT_AN_ASV}[/]")
 
 
@@ -614,6 +620,8 @@ def sign_cmd(
     except PciError as exc:
         _pci_fail(exc)
     out.print(f"Signed by {a.attested_by} on {a.attested_at:%Y-%m-%d}. Now sign the official PCI SSC AoC.")
+    out.print(f"By signing you confirmed: {ATTESTATION_STATEMENT}")
+    out.print(f"[dim]{NOT_A_QSA}[/]")
 
 
 @pci_app.command("report")

@@ -190,6 +190,41 @@ def store_policy(s: Session, p: PolicyIn) -> InsurancePolicy:
     if rec is None:
         rec = InsurancePolicy(policy_number=p.policy_number)
         s.add(rec)
+    return _apply(s, rec, p)
+
+
+def save_policy(
+    s: Session, p: PolicyIn, policy_id: int | None = None, where: str = "policy"
+) -> InsurancePolicy:
+    """Record a new policy (``policy_id`` None) or change the one with that id, policy number
+    included. Unlike an import, a new policy never replaces another with the same number.
+
+    Raises :class:`InsuranceInputError` when the number belongs to another policy, and
+    :class:`LookupError` when there is no policy ``policy_id``.
+    """
+    same = s.scalar(select(InsurancePolicy).where(InsurancePolicy.policy_number == p.policy_number))
+    if policy_id is None:
+        rec = InsurancePolicy(policy_number=p.policy_number)
+    else:
+        found = s.get(InsurancePolicy, policy_id)
+        if found is None:
+            raise LookupError(f"no insurance policy with id {policy_id}")
+        rec = found
+    if same is not None and same is not rec:
+        raise InsuranceInputError(
+            where,
+            [
+                f"{where}.policy_number: {p.policy_number!r} is already recorded for {same.insurer}; "
+                "edit that policy instead"
+            ],
+        )
+    rec.policy_number = p.policy_number
+    if policy_id is None:
+        s.add(rec)
+    return _apply(s, rec, p)
+
+
+def _apply(s: Session, rec: InsurancePolicy, p: PolicyIn) -> InsurancePolicy:
     rec.insurer, rec.period_start, rec.period_end, rec.currency = (
         p.insurer,
         p.period_start,

@@ -24,6 +24,20 @@ class PciError(ValueError):
     """A PCI command cannot do what was asked; the message says why and what to do."""
 
 
+NOT_A_QSA = (
+    "ShopGuard is not a PCI SSC Qualified Security Assessor (QSA) or Approved Scanning Vendor (ASV). "
+    "Signing here records that you reviewed your own self-assessment; it is not a certification. "
+    "Sign the official PCI SSC Attestation of Compliance as well and send it where your acquirer asks."
+)
+ATTESTATION_STATEMENT = (
+    "I have reviewed every answer of this self-assessment. To the best of my knowledge the answers "
+    "are complete and true for the store's card payment environment, the evidence attached is genuine, "
+    "and any ShopGuard suggestion counted as an answer was confirmed by a person. I will keep the "
+    "controls answered In Place in place, and I will tell my acquirer if that changes."
+)
+"""What the signer confirms (shown next to every signing form; the CLI prints it)."""
+
+
 class Answer(StrEnum):
     """The responses an SAQ allows."""
 

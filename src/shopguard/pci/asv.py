@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,37 @@ def cadence(s: Session, store: str, today: date | None = None) -> list[QuarterSt
             st = "due" if q == current else "missing"
         out.append(QuarterStatus(q, st, lines))
     return out
+
+
+def quarter_end(quarter: str) -> date:
+    """The last day of a quarter such as ``2026-Q3``."""
+    year, q = parse_quarter(quarter)
+    if q == 4:
+        return date(year, 12, 31)
+    return date(year, 3 * q + 1, 1) - timedelta(days=1)
+
+
+def next_quarter(quarter: str) -> str:
+    year, q = parse_quarter(quarter)
+    return f"{year + 1}-Q1" if q == 4 else f"{year}-Q{q + 1}"
+
+
+@dataclass(frozen=True)
+class NextScan:
+    quarter: str
+    """The quarter that needs the next passing scan."""
+    by: date
+    """Its last day: the scan report must be in by then."""
+    overdue: tuple[str, ...] = ()
+    """Completed quarters (of the last four) with no passing scan."""
+
+
+def next_due(quarters: Sequence[QuarterStatus]) -> NextScan:
+    """When the next passing ASV scan is due, from :func:`cadence` (newest quarter first)."""
+    current = quarters[0]
+    due = next_quarter(current.quarter) if current.status == "passed" else current.quarter
+    overdue = tuple(q.quarter for q in quarters[1:] if q.status != "passed")
+    return NextScan(due, quarter_end(due), overdue)
 
 
 @cache

@@ -48,10 +48,13 @@ class Perm(StrEnum):
     """Stores and alert channels (their secrets are never shown back)."""
     PCI_READ = "pci.read"
     PCI_EDIT = "pci.edit"
-    """Choose the SAQ, answer requirements, upload evidence, confirm suggestions, work tasks."""
+    """Choose the SAQ, answer requirements, upload evidence and ASV scan reports, confirm
+    suggestions, work tasks."""
+    PCI_SIGN = "pci.sign"
+    """Sign (attest) a store's completed self-assessment for the year."""
     INSURANCE_READ = "insurance.read"
     INSURANCE_EDIT = "insurance.edit"
-    """Record the owner's answers to underwriting questions."""
+    """Record and change insurance policies and the owner's answers to underwriting questions."""
 
 
 _READ = {

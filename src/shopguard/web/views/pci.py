@@ -31,6 +31,7 @@ from shopguard.pci.assessment import (
     status,
     tasks_of,
 )
+from shopguard.pci.asv import cadence, next_due
 from shopguard.pci.autoevidence import Suggested, compute_suggestions, confirm
 from shopguard.pci.catalogue import Saq, load_catalogue
 from shopguard.pci.evidence import evidence_of
@@ -178,11 +179,19 @@ def _assessment_page(
     cat = load_catalogue()
     with ctx.db() as s:
         a = get_assessment(s, store, year)
+        asv_next = next_due(cadence(s, store))
         if a is None:
             return _render(
                 request,
                 "pci/store.html",
-                {"store": store, "year": year, "q": _q(year), "a": None, "errors": errors or {}},
+                {
+                    "store": store,
+                    "year": year,
+                    "q": _q(year),
+                    "a": None,
+                    "asv_next": asv_next,
+                    "errors": errors or {},
+                },
                 status_code,
             )
         answers = answers_of(s, a)
@@ -230,6 +239,7 @@ def _assessment_page(
             "errors": errors or {},
             "task_errors": task_errors or {},
             "statuses": TASK_STATUSES,
+            "asv_next": asv_next,
         },
         status_code,
     )
