@@ -264,7 +264,9 @@ def test_reads_over_ssh_round_trip_odd_names_and_refuse_other_commands(tmp_path:
                 ["sha256sum", "-c", str(victim)],
                 ["sha256sum", "--", str(victim)],
                 ["sha256sum", "-z", "--", "relative.js"],
-                ["head", "-c", "10", "--", "/x\0y"],
+                ["head", "--bytes=10", "--", "/x\0y"],
+                ["head", "--bytes=10", "--", "relative.js"],
+                ["head", "-c", "10", "--", f"{root}/x;id"],  # the older shape keeps plain names only
             ):
                 with pytest.raises(CommandNotAllowed):
                     await t.run_bytes(argv)
@@ -274,4 +276,4 @@ def test_reads_over_ssh_round_trip_odd_names_and_refuse_other_commands(tmp_path:
 
     asyncio.run(main())
     check_allowed(["sha256sum", "-z", "--", f"{root}/{ODD_NAMES[1]}", f"{root}/{ODD_NAMES[2]}"])
-    check_allowed(["head", "-vc", "100", "--", f"{root}/{ODD_NAMES[2]}"])
+    check_allowed(["head", "--verbose", "--bytes=100", "--", f"{root}/{ODD_NAMES[2]}", f"{root}/x;id"])

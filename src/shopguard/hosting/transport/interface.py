@@ -133,8 +133,15 @@ def _operand(arg: str) -> bool:
     return arg.startswith("/") and "\0" not in arg
 
 
-def _paths_after_dashdash(args: Sequence[str]) -> bool:
-    return bool(args) and all(_plain([a]) or _operand(a) for a in args)
+def _head_bytes(args: Sequence[str]) -> bool:
+    # only: head [--verbose] --bytes=N -- /ABS/FILE...   (reading web-root files with any name)
+    i = 1 if args[:1] == ["--verbose"] else 0
+    return (
+        len(args) >= i + 3
+        and re.fullmatch(r"--bytes=[0-9]+", args[i]) is not None
+        and args[i + 1] == "--"
+        and all(_operand(a) for a in args[i + 2 :])
+    )
 
 
 def _sha256sum(args: Sequence[str]) -> bool:
@@ -222,11 +229,8 @@ ALLOWED_COMMANDS: dict[str, Validator] = {
     "ps": _only("-e", "-o", "comm=", "-eo", "user=,comm=", "user=,comm=,args="),
     "find": _find,
     "head": lambda a: (
-        len(a) >= 4
-        and a[0] in ("-c", "-vc")
-        and a[1].isdigit()
-        and a[2] == "--"
-        and _paths_after_dashdash(a[3:])
+        (len(a) >= 4 and a[0] in ("-c", "-vc") and a[1].isdigit() and a[2] == "--" and _plain(a[3:]))
+        or _head_bytes(a)
     ),
     "sha256sum": _sha256sum,
     "stat": lambda a: len(a) >= 4 and a[0] == "-c" and a[2] == "--" and _plain(a[3:]),

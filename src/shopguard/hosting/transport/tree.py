@@ -9,7 +9,7 @@ the transport's allow-list:
   every entry with its type, size, times, inode, mode and owner; records end in NUL, the
   one byte a file name cannot hold, so names with spaces, newlines and bytes that are not
   UTF-8 come back exactly (kept in ``str`` with surrogate escapes, as ``os.fsdecode`` does);
-* ``head -vc N -- FILE...`` reads up to N bytes of many files per round trip; the output
+* ``head --verbose --bytes=N -- FILE...`` reads up to N bytes of many files per round trip; the output
   is cut with the sizes from the listing (content cannot fake a file boundary), and a
   batch that does not add up is read again one file at a time;
 * ``sha256sum -z -- FILE...`` hashes files on the host (``-z``: names unescaped, NUL ended).
@@ -120,12 +120,16 @@ def _find_error_path(line: str) -> str | None:
     return None
 
 
-async def list_tree(transport: RawTransport, root: str, exclude: Iterable[str] = ()) -> Listing:
+async def list_tree(
+    transport: RawTransport, root: str, exclude: Iterable[str] = (), *, argv: Sequence[str] | None = None
+) -> Listing:
     """Every entry below ``root`` (not crossing into other file systems), with its metadata.
-    Raises the transport's errors; a root that cannot be listed at all raises FileNotFoundError
-    or PermissionError with find's message."""
+    ``argv`` is a ``find`` of the caller's own (what to list) whose printing actions use
+    ``-printf FIND_FORMAT``. Raises the transport's errors; a root that cannot be listed at all
+    raises FileNotFoundError or PermissionError with find's message."""
     root = posixpath.normpath(root)
-    out, err, rc = await transport.run_bytes(find_listing_command(root, exclude), timeout=LIST_TIMEOUT_S)
+    command = list(argv) if argv is not None else find_listing_command(root, exclude)
+    out, err, rc = await transport.run_bytes(command, timeout=LIST_TIMEOUT_S)
     listing = Listing(root)
     base = root.rstrip("/") + "/"
     for rec in out.split(b"\0"):
@@ -219,7 +223,7 @@ async def fetch_files(
         if len(batch) == 1:
             await _fetch_one(transport, paths[batch[0]], max_bytes, result)
             continue
-        argv = ["head", "-vc", str(max_bytes), "--", *(paths[i] for i in batch)]
+        argv = ["head", "--verbose", f"--bytes={max_bytes}", "--", *(paths[i] for i in batch)]
         out, err, _rc = await transport.run_bytes(argv, timeout=READ_TIMEOUT_S)
         errors = _errors_by_path(err, "head")
         pos, first = 0, True
@@ -248,7 +252,7 @@ async def fetch_files(
 async def _fetch_one(transport: RawTransport, path: str, max_bytes: int, result: Fetched) -> None:
     try:
         out, err, rc = await transport.run_bytes(
-            ["head", "-c", str(max_bytes), "--", path], timeout=READ_TIMEOUT_S
+            ["head", f"--bytes={max_bytes}", "--", path], timeout=READ_TIMEOUT_S
         )
     except CommandTimeout as exc:  # a FIFO swapped in since the listing blocks head
         result.failed[path] = str(exc)

@@ -2,7 +2,7 @@
 protocol's read-only transport, as the maintenance inventory reads remote web roots.
 
 One ``find`` walk lists every file with its size (the same listing the remote integrity
-check uses). Files are then fetched in batches (``head -vc``; at most ``max_file_mb`` plus
+check uses). Files are then fetched in batches (``head --bytes``; at most ``max_file_mb`` plus
 one byte each, so the engine sees that a bigger file was cut, and at most ``remote_max_mb``
 for the whole scan) into a private temporary folder with the web root's layout, scanned by
 the normal engine file by file, and deleted again before the next batch, so the local disk
@@ -116,9 +116,14 @@ async def _scan(
     with tempfile.TemporaryDirectory(prefix="shopguard-remote-scan-") as tmp:  # mode 0700
         for n, root_like in enumerate(store.web_roots):
             root = posixpath.normpath(str(root_like))
+            gone = walk_stats.vanished
             files = await walk_remote(
                 transport, root, [str(p) for p in store.files.trusted_folders], walk_stats
             )
+            if files is None and walk_stats.vanished > gone:  # as a local scan: a config mistake
+                raise FileNotFoundError(
+                    f"web root {root_key(transport.name, root)} does not exist (check web_roots in the config)"
+                )
             if not files:
                 continue
             mirror = Path(tmp) / str(n)
