@@ -204,6 +204,17 @@ def test_remote_scan_says_what_the_read_limit_left_out(tmp_path: Path, sshd: Ssh
     assert summary["evidence"]["scanned"] == 1
     assert "2 files on the remote host were not read" in summary["detail"]
 
+    # given paths on the store's host are scanned there
+    (root / "js").mkdir()
+    shutil.copy(MALICIOUS / "js" / "eval_atob.js", root / "js")
+    db = f"sqlite:///{tmp_path / 'sg.sqlite'}"
+    code, out, err = _invoke("scan", "files", "-c", str(cfg), "--store", "remote", "--db", db, "-f", "json",
+                             str(root / "js"))  # fmt: skip
+    assert code == 1, err
+    assert [
+        f["location"] for f in json.loads(out)["findings"] if f["check_id"] == "scanning.files.malware"
+    ] == [f"{sshd.url}:{root}/js/eval_atob.js"]
+
 
 def test_audit_covers_remote_roots_and_an_unreachable_host_resolves_nothing(
     tmp_path: Path, own_sshd: Sshd
@@ -250,6 +261,12 @@ def test_reads_over_ssh_round_trip_odd_names_and_refuse_other_commands(tmp_path:
             got = await fetch_remote_files(t, [(e.path, e.size) for e in files.values()], max_bytes=1 << 20)
             assert got.failed == {}
             assert {os.path.basename(p): d for p, d in got.content.items()} == {
+                n: (root / n).read_bytes() for n in files
+            }
+            # a file that grew since the listing: the batch does not add up and is read again
+            (root / ODD_NAMES[0]).write_bytes(b"grown " * 100)
+            again = await fetch_remote_files(t, [(e.path, e.size) for e in files.values()], max_bytes=1 << 20)
+            assert {os.path.basename(p): d for p, d in again.content.items()} == {
                 n: (root / n).read_bytes() for n in files
             }
             hashes = await hash_remote_files(t, [e.path for e in files.values()])

@@ -122,7 +122,8 @@ async def _scan(
             )
             if files is None and walk_stats.vanished > gone:  # as a local scan: a config mistake
                 raise FileNotFoundError(
-                    f"web root {root_key(transport.name, root)} does not exist (check web_roots in the config)"
+                    f"web root {root_key(transport.name, root)} does not exist "
+                    "(check web_roots in the config)"
                 )
             if not files:
                 continue
