@@ -87,12 +87,21 @@ def scan_files(
     threshold = check_fail_on(fail_on)
     cfg: Config
     if paths:
-        missing = [p for p in paths if not os.path.lexists(p)]
-        if missing:
-            fail(f"{missing[0]}: no such file or folder")
         cfg = load(config)[1] if config is not None else Config()
         base = cfg.store(store)[0] if (store and cfg.stores) else None
-        stores = [adhoc_store(paths, base)]
+        if base is not None and not base.is_local_host:  # paths on the store's SSH host
+            relative = [p for p in paths if not p.is_absolute()]
+            if relative:
+                fail(f"{relative[0]}: give absolute paths on the store's host ({base.host})")
+            digest = hashlib.sha256("\0".join(sorted(map(str, paths))).encode()).hexdigest()[:10]
+            stores = [
+                base.model_copy(update={"name": f"{base.name}-paths-{digest}", "web_roots": tuple(paths)})
+            ]
+        else:
+            missing = [p for p in paths if not os.path.lexists(p)]
+            if missing:
+                fail(f"{missing[0]}: no such file or folder")
+            stores = [adhoc_store(paths, base)]
     else:
         cfg = load(config)[1]
         try:
@@ -101,9 +110,6 @@ def scan_files(
             fail(str(exc))
         if not stores:
             fail("no store has web_roots in the config; add web_roots or give the paths to scan")
-        remote = [s.name for s in stores if not s.is_local_host]
-        if remote:
-            fail(f"store {remote[0]!r} is on a remote host: file scans run on the host itself for now")
     stores = [_with_rules(s, rules, third_party) for s in stores]
     for s in stores:  # refuse to start on a broken rule file or allow-list
         try:

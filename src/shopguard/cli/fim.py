@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,6 +16,13 @@ from shopguard.cli.common import CONFIG_OPTION, DB_OPTION, ExitCode, err_console
 from shopguard.cli.output import ProgressReporter, check_fail_on, check_format, emit, exit_code_for
 from shopguard.config import Config, ConfigError, Store
 from shopguard.db import DatabaseError
+
+if TYPE_CHECKING:
+    from shopguard.hosting import HostTransport
+    from shopguard.scanning.files.fim import Baseline, Comparison
+    from shopguard.scanning.files.walker import WalkStats
+
+T = TypeVar("T")
 
 fim_app = typer.Typer(
     name="fim",
@@ -30,10 +40,26 @@ def _stores(config: Path | None, store: str | None) -> tuple[Config, list[Store]
         fail(str(exc))
     if not stores:
         fail("no store has web_roots in the config; add web_roots to the store to monitor")
-    remote = [s.name for s in stores if not s.is_local_host]
-    if remote:
-        fail(f"store {remote[0]!r} is on a remote host: run `shopguard fim` on that host")
     return cfg, stores
+
+
+def _on_host(store: Store, work: Callable[[HostTransport], Awaitable[T]]) -> T:
+    """Run ``work`` with the store's SSH transport (the hosting protocol's, read-only)."""
+    from shopguard.hosting import TransportError, open_transport
+
+    async def main() -> T:
+        transport = open_transport(store)
+        try:
+            return await work(transport)
+        finally:
+            await transport.aclose()
+
+    try:
+        return asyncio.run(main())
+    except (TransportError, OSError) as exc:
+        fail(
+            f"store {store.name!r}: could not read the web roots on {store.host}: {exc}", ExitCode.RUN_FAILED
+        )
 
 
 @fim_app.command("baseline")
@@ -57,9 +83,12 @@ def baseline(
             )
         start = time.monotonic()
         try:
-            base, stats = fim.build(
-                s.name, s.web_roots, hash_name or s.files.fim_hash, exclude=s.files.trusted_folders
-            )
+            if s.is_local_host:
+                base, stats = fim.build(
+                    s.name, s.web_roots, hash_name or s.files.fim_hash, exclude=s.files.trusted_folders
+                )
+            else:
+                base, stats = _remote_baseline(s, hash_name)
             path = fim.save(base)
         except (fim.BaselineError, ValueError) as exc:
             fail(str(exc))
@@ -123,9 +152,12 @@ def accept(
     _, stores = _stores(config, store)
     for s in stores:
         try:
-            _, accepted = fim.accept(
-                s.name, reason, by=by, paths=paths or (), exclude=s.files.trusted_folders
-            )
+            if s.is_local_host:
+                _, accepted = fim.accept(
+                    s.name, reason, by=by, paths=paths or (), exclude=s.files.trusted_folders
+                )
+            else:
+                _, accepted = _remote_accept(s, reason, by, paths or [])
         except (fim.BaselineError, ValueError) as exc:
             fail(str(exc))
         counts: dict[str, int] = {}
@@ -133,6 +165,39 @@ def accept(
             counts[c.kind] = counts.get(c.kind, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no changes"
         out.print(f"{s.name}: accepted {summary} into the baseline")
+
+
+def _remote_baseline(s: Store, hash_name: str | None) -> tuple[Baseline, WalkStats]:
+    from shopguard.scanning.files.fim_remote import REMOTE_ALGORITHM, build_remote
+
+    if hash_name not in (None, REMOTE_ALGORITHM):
+        fail(f"store {s.name!r} is on a remote host: its files are hashed there with sha256 (--hash sha256)")
+    roots = [str(r) for r in s.web_roots]
+    excluded = [str(p) for p in s.files.trusted_folders]
+    return _on_host(s, lambda t: build_remote(s.name, t, roots, exclude=excluded))
+
+
+def _remote_accept(s: Store, reason: str, by: str | None, paths: list[Path]) -> tuple[Baseline, Comparison]:
+    from shopguard.scanning.files import fim
+    from shopguard.scanning.files.fim_remote import compare_remote
+
+    old = fim.load(s.name)
+    excluded = [str(p) for p in s.files.trusted_folders]
+    holder: dict[str, str] = {}
+
+    async def compared(t: HostTransport) -> Comparison:
+        holder["name"] = t.name
+        return await compare_remote(old, t, exclude=excluded, keep_current=True)
+
+    comparison = _on_host(s, compared)
+    return fim.accept(
+        s.name,
+        reason,
+        by=by,
+        paths=paths,
+        compared=lambda _b: comparison,
+        location_prefix=holder["name"] + ":",
+    )
 
 
 def register(app: typer.Typer) -> None:

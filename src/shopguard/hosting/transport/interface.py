@@ -126,6 +126,29 @@ def _flags_then_paths(flags_with_value: set[str], flags: set[str]) -> Validator:
 _FIND_FORBIDDEN = {"-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls"}
 
 
+def _operand(arg: str) -> bool:
+    """A file operand after ``--``: an absolute path, any bytes but NUL. Web roots hold names
+    with spaces, newlines and non-UTF-8 bytes; they are passed as argv (locally) or quoted with
+    ``shlex`` (over SSH), never through a shell unquoted, and ``--`` ends the options."""
+    return arg.startswith("/") and "\0" not in arg
+
+
+def _head_bytes(args: Sequence[str]) -> bool:
+    # only: head [--verbose] --bytes=N -- /ABS/FILE...   (reading web-root files with any name)
+    i = 1 if args[:1] == ["--verbose"] else 0
+    return (
+        len(args) >= i + 3
+        and re.fullmatch(r"--bytes=[0-9]+", args[i]) is not None
+        and args[i + 1] == "--"
+        and all(_operand(a) for a in args[i + 2 :])
+    )
+
+
+def _sha256sum(args: Sequence[str]) -> bool:
+    # only: sha256sum -z -- FILE...   (hash files; never -c/--check, never reading a list)
+    return len(args) >= 3 and args[0] == "-z" and args[1] == "--" and all(_operand(a) for a in args[2:])
+
+
 def _find(args: Sequence[str]) -> bool:
     return _plain(args) and not any(a in _FIND_FORBIDDEN for a in args)
 
@@ -206,8 +229,10 @@ ALLOWED_COMMANDS: dict[str, Validator] = {
     "ps": _only("-e", "-o", "comm=", "-eo", "user=,comm=", "user=,comm=,args="),
     "find": _find,
     "head": lambda a: (
-        len(a) >= 4 and a[0] in ("-c", "-vc") and a[1].isdigit() and a[2] == "--" and _plain(a[3:])
+        (len(a) >= 4 and a[0] in ("-c", "-vc") and a[1].isdigit() and a[2] == "--" and _plain(a[3:]))
+        or _head_bytes(a)
     ),
+    "sha256sum": _sha256sum,
     "stat": lambda a: len(a) >= 4 and a[0] == "-c" and a[2] == "--" and _plain(a[3:]),
     "uname": _only("-r", "-s", "-m", "-a"),
     "redis-cli": _redis_cli,
@@ -254,6 +279,13 @@ class HostTransport(ABC):
     async def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S) -> CommandResult:
         """Run an allowed command. Raises CommandMissing when the program is not
         installed, CommandTimeout, HostUnreachable; a non-zero exit is returned."""
+
+    async def run_bytes(
+        self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
+    ) -> tuple[bytes, bytes, int]:
+        """Like :meth:`run`, with stdout and stderr as bytes (file names that are not
+        UTF-8, ``\\0``-separated listings): ``(stdout, stderr, returncode)``."""
+        raise NotImplementedError
 
     @abstractmethod
     async def read_file(self, path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:

@@ -47,6 +47,23 @@ class LocalTransport(HostTransport):
     name = "local"
 
     async def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S) -> CommandResult:
+        out, err, rc = await self._run_bytes(argv, timeout)
+        result = CommandResult(
+            tuple(argv), rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        )
+        if missing_program(argv, result):
+            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
+        return result
+
+    async def run_bytes(
+        self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
+    ) -> tuple[bytes, bytes, int]:
+        out, err, rc = await self._run_bytes(argv, timeout)
+        if rc == 127 and ("No such file or directory" in err.decode("utf-8", "replace") or not out):
+            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
+        return out, err, rc
+
+    async def _run_bytes(self, argv: Sequence[str], timeout: float) -> tuple[bytes, bytes, int]:
         check_allowed(argv)
         proc = await asyncio.create_subprocess_exec(
             *ENV_PREFIX,
@@ -66,15 +83,7 @@ class LocalTransport(HostTransport):
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise CommandTimeout(f"`{' '.join(argv)}` did not finish within {timeout:g} s") from None
-        result = CommandResult(
-            tuple(argv),
-            proc.returncode if proc.returncode is not None else -1,
-            out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"),
-        )
-        if missing_program(argv, result):
-            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
-        return result
+        return out, err, proc.returncode if proc.returncode is not None else -1
 
     async def read_file(self, path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
         def read() -> bytes:

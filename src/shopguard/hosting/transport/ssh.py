@@ -159,14 +159,25 @@ class SSHTransport(HostTransport):
             raise CommandMissing(f"{argv[0]} is not installed (command not found)")
         return res
 
+    async def run_bytes(
+        self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
+    ) -> tuple[bytes, bytes, int]:
+        out, err, rc = await self._run_bytes(argv, timeout)
+        if rc == 127 and ("No such file or directory" in err.decode("utf-8", "replace") or not out):
+            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
+        return out, err, rc
+
     async def _run_bytes(self, argv: Sequence[str], timeout: float) -> tuple[bytes, bytes, int]:
         check_allowed(argv)
         conn = await self._connection()
-        command = shlex.join([*ENV_PREFIX, *argv])
+        # bytes, so that file names which are not UTF-8 (held as surrogate escapes) reach the
+        # host as they are; shlex quotes every argument for the remote shell
+        command = shlex.join([*ENV_PREFIX, *argv]).encode("utf-8", "surrogateescape")
         async with self._channels:
             try:
                 proc = await asyncio.wait_for(
-                    conn.run(command, check=False, encoding=None, stdin=asyncssh.DEVNULL), timeout
+                    conn.run(command, check=False, encoding=None, stdin=asyncssh.DEVNULL),
+                    timeout,
                 )
             except TimeoutError:
                 raise CommandTimeout(

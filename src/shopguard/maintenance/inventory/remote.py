@@ -1,7 +1,8 @@
 """Web roots on a remote host, read over the hosting protocol's read-only SSH transport.
 
-Only the files the inventory reads are fetched (``find`` lists them, ``head -c`` reads them;
-both on the transport's allow-list): platform version files, WordPress plugin and theme headers,
+Only the files the inventory reads are fetched (``find`` lists them, ``head`` reads them; both on
+the transport's allow-list, through the hosting protocol's shared remote-tree helpers that the
+file scan and file integrity monitoring use too): platform version files, WordPress plugin and theme headers,
 lockfiles and shipped ``.js`` files. They are copied into a private temporary folder with the
 same layout, the ordinary file inventory runs over that copy, and every location is written back
 as ``ssh://user@host:port:/remote/path``. Nothing on the host is changed. (Django Oscar
@@ -14,10 +15,16 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
+from shopguard.hosting import (
+    RemoteTransport,
+    fetch_remote_files,
+    list_remote_tree,
+    mirror_path,
+    remote_location,
+)
+from shopguard.hosting.transport.tree import FIND_FORMAT
 from shopguard.maintenance.inventory.files import SKIP_DIRS, scan_paths
 from shopguard.maintenance.inventory.jsfiles import MAX_JS_BYTES
 from shopguard.maintenance.inventory.lockfiles import PARSERS
@@ -27,8 +34,6 @@ from shopguard.maintenance.vulndb.retirejs import Detector
 
 MAX_REMOTE_FILES = 20_000
 """More files than this (a web root full of bundled JavaScript) are not fetched; a warning says so."""
-_BATCH = 100
-"""Files per ``head`` command (one round trip each)."""
 
 _PLATFORM_FILES = (
     "wp-includes/version.php",
@@ -41,29 +46,6 @@ _PLATFORM_FILES = (
     "app/etc/env.php",
 )
 """What platforms.py reads at fixed places below a web root."""
-
-
-class _Result(Protocol):
-    @property
-    def returncode(self) -> int: ...
-
-    @property
-    def stdout(self) -> str: ...
-
-    @property
-    def stderr(self) -> str: ...
-
-
-class RemoteFiles(Protocol):
-    """What this needs of the hosting protocol's ``HostTransport``."""
-
-    name: str
-
-    async def run(self, argv: Sequence[str], *, timeout: float = ...) -> _Result: ...
-
-    async def read_files(
-        self, paths: Sequence[str], *, max_bytes: int = ...
-    ) -> dict[str, bytes | Exception]: ...
 
 
 def find_command(root: str) -> list[str]:
@@ -98,7 +80,8 @@ def find_command(root: str) -> list[str]:
         "d",
         "-path",
         f"{r}/catalog",
-        "-print",
+        "-printf",
+        FIND_FORMAT,
         ")",
         "-o",
         "(",
@@ -107,53 +90,55 @@ def find_command(root: str) -> list[str]:
         "(",
         *wanted,
         ")",
-        "-print",
+        "-printf",
+        FIND_FORMAT,
         ")",
     ]
 
 
 async def remote_web_root_inventory(
-    transport: RemoteFiles, root: str, detector: Detector | None
+    transport: RemoteTransport, root: str, detector: Detector | None
 ) -> Inventory:
     """The file inventory of ``root`` on the transport's host."""
-    where = f"{transport.name}:{root}"
+    base = posixpath.normpath(root)
+    where = remote_location(transport.name, base)
     inv = Inventory()
-    res = await transport.run(find_command(root), timeout=300)
-    if res.returncode != 0 and not res.stdout:
-        inv.warn(where, f"cannot list the web root: {res.stderr.strip() or f'find exited {res.returncode}'}")
+    try:
+        listing = await list_remote_tree(transport, base, argv=find_command(base))
+    except OSError as exc:
+        inv.warn(where, f"cannot list the web root: {exc}")
         return inv
-    if res.returncode != 0:
-        inv.warn(where, f"some folders could not be listed: {res.stderr.strip().splitlines()[-1]}")
-    listed = [p for p in res.stdout.splitlines() if p.startswith(root.rstrip("/") + "/")]
+    if listing.unreadable or listing.errors:
+        last = (listing.errors or [f"{p}: Permission denied" for p in listing.unreadable])[-1]
+        inv.warn(where, f"some folders could not be listed: {last}")
+    listed = [e for e in listing.entries if e.rel and not e.rel.startswith("..")]
     if len(listed) > MAX_REMOTE_FILES:
         inv.warn(where, f"more than {MAX_REMOTE_FILES} files to read; the rest were not inventoried")
         listed = listed[:MAX_REMOTE_FILES]
-    base = root.rstrip("/")
     with tempfile.TemporaryDirectory(prefix="shopguard-remote-") as tmp:
         mirror = Path(tmp) / "root"
         mirror.mkdir()
         files = []
-        for p in listed:
-            rel = posixpath.relpath(p, base)
-            if rel == "catalog":  # OpenCart is told by this folder next to index.php
-                (mirror / rel).mkdir()
-            elif not rel.startswith(".."):
-                files.append((p, rel))
+        for e in listed:
+            if e.kind == "d" and e.rel == "catalog":  # OpenCart is told by this folder next to index.php
+                (mirror / e.rel).mkdir()
+            elif e.kind == "f":
+                files.append(e)
         for limit, group in (
-            (MAX_JS_BYTES + 1, [f for f in files if f[1].endswith(".js")]),
-            (MAX_LOCKFILE_BYTES + 1, [f for f in files if not f[1].endswith(".js")]),
+            (MAX_JS_BYTES + 1, [e for e in files if e.rel.endswith(".js")]),
+            (MAX_LOCKFILE_BYTES + 1, [e for e in files if not e.rel.endswith(".js")]),
         ):
-            for i in range(0, len(group), _BATCH):
-                chunk = group[i : i + _BATCH]
-                got = await transport.read_files([p for p, _ in chunk], max_bytes=limit)
-                for p, rel in chunk:
-                    data = got.get(p)
-                    if isinstance(data, bytes):
-                        dest = mirror / rel
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        dest.write_bytes(data)
-                    else:
-                        inv.warn(f"{transport.name}:{p}", f"cannot read: {data}")
+            got = await fetch_remote_files(transport, [(e.path, e.size) for e in group], max_bytes=limit)
+            for e in group:
+                data = got.content.get(e.path)
+                if data is not None:
+                    dest = mirror_path(mirror, e.rel)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(data)
+                else:
+                    inv.warn(
+                        remote_location(transport.name, e.path), f"cannot read: {got.failed.get(e.path)}"
+                    )
         local = scan_paths([mirror], detector)
     prefix = str(mirror)
 

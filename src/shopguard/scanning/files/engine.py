@@ -533,6 +533,9 @@ class TreeScan:
     results: list[FileResult]
     stats: ScanStats
     interrupted: bool = False
+    not_fetched: list[str] = field(default_factory=list)
+    """Remote web roots only: files not read because the scan's read limit was reached."""
+    not_fetched_reason: str = ""
 
 
 def _walk_roots(

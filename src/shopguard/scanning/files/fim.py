@@ -30,7 +30,7 @@ import sys
 import tempfile
 from array import array
 from base64 import b64decode, b64encode
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -447,34 +447,51 @@ def compare(
         unchanged += len(same)
         digests = hash_paths([p for p, _, _ in to_hash], baseline.algorithm, jobs)
         rehashed += len(to_hash)
-        now: dict[str, Entry] = {}
-        seen = len(same)
-        for (path, rel, st), digest in zip(to_hash, digests, strict=True):
-            prev = old.get(rel)
-            seen += prev is not None
-            if digest is None:
-                stats.note_unreadable(path)
-                if prev is not None:
-                    now[rel] = prev  # cannot tell; do not report it as removed
-                continue
-            entry = _entry(st, digest)
-            now[rel] = entry
-            shown = display_path(os.path.join(root, rel))
-            if prev is None:
-                changes.append(Change("added", shown, None, entry))
-            elif prev[HASH] != entry[HASH]:
-                changes.append(Change("changed", shown, prev, entry))
-            elif (prev[MODE], prev[UID], prev[GID]) != (entry[MODE], entry[UID], entry[GID]):
-                changes.append(Change("permissions", shown, prev, entry))
-        if seen < len(old):  # something in the baseline was not seen
-            found = set(same).union(now)
-            for rel in old:
-                if rel not in found:
-                    changes.append(Change("removed", display_path(os.path.join(root, rel)), old[rel], None))
+        hashed = [
+            (path, rel, None if digest is None else _entry(st, digest))
+            for (path, rel, st), digest in zip(to_hash, digests, strict=True)
+        ]
+        now = diff_root(root, old, same, hashed, stats, changes)
         if keep_current:
             current[root] = {**{rel: old[rel] for rel in same}, **now}
     changes.sort(key=lambda c: (c.path, c.kind))
     return Comparison(changes, stats, rehashed, unchanged, current if keep_current else None)
+
+
+def diff_root(
+    root: str,
+    old: RootFiles,
+    same: list[str],
+    hashed: list[tuple[str, str, Entry | None]],
+    stats: WalkStats,
+    changes: list[Change],
+) -> dict[str, Entry]:
+    """Changes of one root (appended to ``changes``): ``same`` were not re-read, ``hashed``
+    are (path, rel, entry or None when unreadable). Returns the re-read entries."""
+    now: dict[str, Entry] = {}
+    seen = len(same)
+    for path, rel, entry in hashed:
+        prev = old.get(rel)
+        seen += prev is not None
+        if entry is None:
+            stats.note_unreadable(path)
+            if prev is not None:
+                now[rel] = prev  # cannot tell; do not report it as removed
+            continue
+        now[rel] = entry
+        shown = display_path(os.path.join(root, rel))
+        if prev is None:
+            changes.append(Change("added", shown, None, entry))
+        elif prev[HASH] != entry[HASH]:
+            changes.append(Change("changed", shown, prev, entry))
+        elif (prev[MODE], prev[UID], prev[GID]) != (entry[MODE], entry[UID], entry[GID]):
+            changes.append(Change("permissions", shown, prev, entry))
+    if seen < len(old):  # something in the baseline was not seen
+        found = set(same).union(now)
+        for rel in old:
+            if rel not in found:
+                changes.append(Change("removed", display_path(os.path.join(root, rel)), old[rel], None))
+    return now
 
 
 def accept(
@@ -484,15 +501,22 @@ def accept(
     by: str | None = None,
     paths: Iterable[Path] = (),
     exclude: Iterable[Path] = (),
+    compared: Callable[[Baseline], Comparison] | None = None,
+    location_prefix: str = "",
 ) -> tuple[Baseline, Comparison]:
     """Record the current state as the new baseline (all of it, or only ``paths``),
-    with who accepted it and why. Returns the new baseline and what was accepted."""
+    with who accepted it and why. Returns the new baseline and what was accepted.
+    For remote roots, ``compared`` gives the comparison (made with ``keep_current``) and
+    ``location_prefix`` (``ssh://user@host:port:``) names where ``paths`` are."""
     if not reason.strip():
         raise ValueError("a reason is required to accept changes (for example: 'deploy of release 2.4.1')")
     old = load(store)
-    comparison = compare(old, paranoid=False, exclude=exclude, keep_current=True)
+    if compared is None:
+        comparison = compare(old, paranoid=False, exclude=exclude, keep_current=True)
+    else:
+        comparison = compared(old)
     current = comparison.current or {}
-    only = [os.path.abspath(p) for p in paths]
+    only = [location_prefix + os.path.abspath(p) for p in paths]
 
     def wanted(root: str, rel: str) -> bool:
         if not only:

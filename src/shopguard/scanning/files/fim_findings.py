@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shopguard.config import Store
 from shopguard.findings import Finding, Refs, Severity
 from shopguard.scanning.files import fim
+
+if TYPE_CHECKING:
+    from shopguard.hosting import RemoteTransport
 
 CHECK_ID = "scanning.files.integrity"
 MAX_DETAILED = 500
@@ -84,39 +88,83 @@ TITLES = {
 
 
 def findings(store: Store, check_id: str = CHECK_ID) -> Iterator[Finding]:
-    roots_text = ", ".join(str(r) for r in store.web_roots)
-    try:
-        baseline = fim.load(store.name)
-    except fim.BaselineTampered as exc:
-        yield Finding(
-            check_id=check_id + ".tampered",
-            severity=Severity.CRITICAL,
-            title="The file-integrity baseline was modified outside ShopGuard",
-            location=str(fim.baseline_path(store.name)),
-            detail=str(exc),
-            remediation="Someone with access to ShopGuard's data folder edited the baseline, possibly to "
-            "hide "
-            "changes. Treat the web root as suspect: scan it (`shopguard scan files`), compare it with a "
-            "clean release, then start a new baseline (`shopguard fim baseline --force`).",
-            refs=REFS,
-            key="tampered",
-        )
+    """The integrity findings of a store whose web roots are on this machine."""
+    loaded = _load(store, check_id, store.web_roots)
+    if isinstance(loaded, list):
+        yield from loaded
         return
-    except fim.BaselineError:
-        yield Finding(
-            check_id=check_id + ".no-baseline",
-            severity=Severity.MEDIUM,
-            title="No file-integrity baseline for the web roots",
-            location=roots_text,
-            detail="Without a baseline nobody notices when shop code is changed or a file is added "
-            "(PCI DSS 11.5.2 asks for change detection on critical files, compared at least weekly).",
-            remediation="Record one now: `shopguard fim baseline`, then run `shopguard fim check` "
-            "(or `shopguard audit`) regularly.",
-            refs=REFS,
-            key="no-baseline",
-        )
-        return
+    comparison = fim.compare(loaded, paranoid=store.files.fim_paranoid, exclude=store.files.trusted_folders)
     configured = {os.path.abspath(r) for r in store.web_roots}
+    yield from _report(store, loaded, comparison, store.web_roots, configured, check_id)
+
+
+async def remote_findings(
+    store: Store, transport: RemoteTransport, check_id: str = CHECK_ID
+) -> list[Finding]:
+    """The same for a store whose web roots are on ``transport``'s host. Transport errors
+    (host unreachable) are raised: an unreachable host must not look like an empty web root."""
+    from shopguard.scanning.files.fim_remote import compare_remote, root_key
+
+    roots = [root_key(transport.name, str(r)) for r in store.web_roots]
+    loaded = _load(store, check_id, roots)
+    if isinstance(loaded, list):
+        return loaded
+    comparison = await compare_remote(
+        loaded,
+        transport,
+        paranoid=store.files.fim_paranoid,
+        exclude=[str(p) for p in store.files.trusted_folders],
+    )
+    return list(_report(store, loaded, comparison, roots, set(roots), check_id))
+
+
+def _load(store: Store, check_id: str, roots: Sequence[object]) -> fim.Baseline | list[Finding]:
+    """The store's baseline, or the one finding that says why there is none to compare with."""
+    roots_text = ", ".join(str(r) for r in roots)
+    try:
+        return fim.load(store.name)
+    except fim.BaselineTampered as exc:
+        return [
+            Finding(
+                check_id=check_id + ".tampered",
+                severity=Severity.CRITICAL,
+                title="The file-integrity baseline was modified outside ShopGuard",
+                location=str(fim.baseline_path(store.name)),
+                detail=str(exc),
+                remediation="Someone with access to ShopGuard's data folder edited the baseline, possibly to "
+                "hide "
+                "changes. Treat the web root as suspect: scan it (`shopguard scan files`), compare it with a "
+                "clean release, then start a new baseline (`shopguard fim baseline --force`).",
+                refs=REFS,
+                key="tampered",
+            )
+        ]
+    except fim.BaselineError:
+        return [
+            Finding(
+                check_id=check_id + ".no-baseline",
+                severity=Severity.MEDIUM,
+                title="No file-integrity baseline for the web roots",
+                location=roots_text,
+                detail="Without a baseline nobody notices when shop code is changed or a file is added "
+                "(PCI DSS 11.5.2 asks for change detection on critical files, compared at least weekly).",
+                remediation="Record one now: `shopguard fim baseline`, then run `shopguard fim check` "
+                "(or `shopguard audit`) regularly.",
+                refs=REFS,
+                key="no-baseline",
+            )
+        ]
+
+
+def _report(
+    store: Store,
+    baseline: fim.Baseline,
+    comparison: fim.Comparison,
+    roots: Sequence[object],
+    configured: set[str],
+    check_id: str,
+) -> Iterator[Finding]:
+    roots_text = ", ".join(str(r) for r in roots)
     if configured != set(baseline.roots):
         yield Finding(
             check_id=check_id + ".roots-changed",
@@ -128,7 +176,6 @@ def findings(store: Store, check_id: str = CHECK_ID) -> Iterator[Finding]:
             refs=REFS,
             key="roots-changed",
         )
-    comparison = fim.compare(baseline, paranoid=store.files.fim_paranoid, exclude=store.files.trusted_folders)
     for change in comparison.changes[:MAX_DETAILED]:
         yield Finding(
             check_id=f"{check_id}.{change.kind}",

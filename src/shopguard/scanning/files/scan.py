@@ -149,7 +149,7 @@ def finding_for(result: FileResult, check_id: str = CHECK_ID) -> Finding:
     )
 
 
-def findings_for(scan: TreeScan, roots: Iterable[Path], check_id: str = CHECK_ID) -> Iterator[Finding]:
+def findings_for(scan: TreeScan, roots: Iterable[Path | str], check_id: str = CHECK_ID) -> Iterator[Finding]:
     """Every flagged file, plus what could not be checked, plus a summary with the counts."""
     roots_text = ", ".join(str(r) for r in roots)
     for result in sorted(scan.results, key=lambda r: r.path):
@@ -168,6 +168,20 @@ def findings_for(scan: TreeScan, roots: Iterable[Path], check_id: str = CHECK_ID
                 evidence={"size": result.size, "scanned_bytes": result.capped_at, "sha256": result.sha256},
                 refs=Refs(pci=("5.3.2",)),
             )
+    if scan.not_fetched:
+        yield Finding(
+            check_id=check_id + ".not-fetched",
+            severity=Severity.MEDIUM,
+            title=f"{len(scan.not_fetched)} files on the remote web root were not scanned (read limit)",
+            location=roots_text,
+            detail=f"These files were not read because {scan.not_fetched_reason}; they were not checked "
+            "for malicious code. The evidence lists the first 50.",
+            remediation="Raise files.remote_max_mb in the store's config, move backups and archives out of "
+            "the web root, or run `shopguard scan files` on the host itself.",
+            evidence={"count": len(scan.not_fetched), "paths": scan.not_fetched[:50]},
+            refs=Refs(pci=("5.3.2",)),
+            key="not-fetched",
+        )
     st = scan.stats
     if st.unreadable:
         yield Finding(
@@ -191,7 +205,12 @@ def findings_for(scan: TreeScan, roots: Iterable[Path], check_id: str = CHECK_ID
         location=roots_text,
         detail="Counts of what was scanned and what was skipped (symlinks are not followed out of the "
         "web root; FIFOs, sockets and devices are never read)."
-        + (" The scan stopped early." if scan.interrupted else ""),
+        + (" The scan stopped early." if scan.interrupted else "")
+        + (
+            f" {len(scan.not_fetched)} files on the remote host were not read: {scan.not_fetched_reason}."
+            if scan.not_fetched
+            else ""
+        ),
         evidence=st.as_dict() | {"interrupted": scan.interrupted},
         refs=Refs(pci=("5.2.2", "5.3.2")),
         key="summary",

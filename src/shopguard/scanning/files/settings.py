@@ -24,6 +24,9 @@ class FileScan(BaseModel):
     """Files listing sha256 hashes of known-good files, one per line (``sha256  path`` works too)."""
     max_file_mb: Annotated[int, Field(ge=1, le=65536)] = 64
     """Bytes read per file; bigger files are scanned up to here and reported."""
+    remote_max_mb: Annotated[int, Field(ge=1, le=1048576)] = 4096
+    """For web roots on a remote host (``host = "ssh://..."``): most bytes read over SSH in one
+    scan, all roots together; files past it are not scanned and a finding lists them."""
     follow_symlinks: bool = False
     """Follow symbolic links that stay inside the web root (never outside, loops detected)."""
     jobs: Annotated[int, Field(ge=0, le=256)] = 0
