@@ -16,7 +16,7 @@ from typing import Any
 
 import pyotp
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.db.base import utcnow
@@ -217,24 +217,37 @@ def _principal(user: WebUser, **kw: object) -> Principal:
     )
 
 
+TOUCH_EVERY = timedelta(seconds=60)
+"""How stale a session's or token's "last seen" may get before a request writes it again."""
+
+
 def session_principal(ctx: WebContext, token: str) -> Principal | None:
+    """The signed-in user behind a session cookie, or None (unknown, expired, inactive user).
+
+    A plain read: the write lock and a write transaction are taken only when there is
+    something to write (an expired session to delete; "last seen" once a minute), so
+    concurrent page loads do not queue behind each other just to be recognised."""
     now = utcnow()
-    with ctx.write() as s:
+    with ctx.db() as s:
         sess = s.scalar(select(WebSession).where(WebSession.token_hash == sha256(token)))
         if sess is None:
             return None
         idle = timedelta(minutes=ctx.settings.session_idle_minutes)
-        if now - sess.last_seen_at > idle or now - sess.created_at > timedelta(
-            hours=ctx.settings.session_max_hours
-        ):
-            s.delete(sess)
-            return None
-        user = s.get(WebUser, sess.user_id)
-        if user is None or not user.active:
-            return None
-        if now - sess.last_seen_at > timedelta(seconds=60):
-            sess.last_seen_at = now
-        return _principal(user, session_id=sess.id, csrf_token=sess.csrf_token)
+        max_age = timedelta(hours=ctx.settings.session_max_hours)
+        expired = now - sess.last_seen_at > idle or now - sess.created_at > max_age
+        user = None if expired else s.get(WebUser, sess.user_id)
+        principal = None
+        if user is not None and user.active:
+            principal = _principal(user, session_id=sess.id, csrf_token=sess.csrf_token)
+        session_id, touch = sess.id, now - sess.last_seen_at > TOUCH_EVERY
+    if expired:
+        with ctx.write() as s:
+            s.execute(delete(WebSession).where(WebSession.id == session_id))
+        return None
+    if principal is not None and touch:
+        with ctx.write() as s:
+            s.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now))
+    return principal
 
 
 def new_api_token(
@@ -261,7 +274,7 @@ def token_principal(ctx: WebContext, value: str) -> Principal | None:
         return None
     prefix, _, secret = value[len(TOKEN_PREFIX) :].partition("_")
     now = utcnow()
-    with ctx.write() as s:
+    with ctx.db() as s:
         tok = s.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
         if tok is None or tok.revoked or not hmac.compare_digest(tok.token_hash, sha256(secret)):
             return None
@@ -270,9 +283,13 @@ def token_principal(ctx: WebContext, value: str) -> Principal | None:
         user = s.get(WebUser, tok.user_id)
         if user is None or not user.active:
             return None
-        tok.last_used_at = now
         scopes = frozenset(Perm(p) for p in tok.scopes if p in Perm._value2member_map_)
-        return _principal(user, scopes=scopes)
+        principal = _principal(user, scopes=scopes)
+        token_id, last = tok.id, tok.last_used_at
+    if last is None or now - last > TOUCH_EVERY:
+        with ctx.write() as s:
+            s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return principal
 
 
 def ctx_of(request: Request) -> WebContext:
