@@ -166,6 +166,8 @@ EXPECTED = {
     ("POST", "/policies/training"): Perm.POLICIES_MANAGE,
     ("GET", "/settings/channels"): Perm.SETTINGS_MANAGE,
     ("POST", "/settings/channels/test"): Perm.SETTINGS_MANAGE,
+    ("GET", "/settings/channels/delete"): Perm.SETTINGS_MANAGE,
+    ("POST", "/settings/channels/delete"): Perm.SETTINGS_MANAGE,
     ("POST", "/findings/bulk"): Perm.FINDINGS_TRIAGE,
     ("POST", "/findings/{finding_id}/assign"): Perm.FINDINGS_TRIAGE,
     ("POST", "/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
