@@ -92,6 +92,8 @@ def _fill(env: Env, path: str, email: str) -> str:
         "store": "alpha",
         "requirement_id": "12.8.4",
         "evidence_id": "1",
+        "monitor": "storefront",
+        "window_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:
@@ -182,6 +184,14 @@ EXPECTED = {
     ("GET", "/pci/{store}/evidence-pack.zip"): Perm.EXPORTS_READ,
     ("GET", "/pci/{store}/report.{fmt}"): Perm.EXPORTS_READ,
     ("GET", "/insurance"): Perm.INSURANCE_READ,
+    ("GET", "/api/v1/monitors"): Perm.MONITORING_READ,
+    ("GET", "/api/v1/monitors/{store}/{monitor}"): Perm.MONITORING_READ,
+    ("GET", "/api/v1/maintenance"): Perm.MONITORING_READ,
+    ("POST", "/api/v1/maintenance"): Perm.MONITORING_MANAGE,
+    ("POST", "/api/v1/maintenance/{window_id}/end"): Perm.MONITORING_MANAGE,
+    ("GET", "/api/v1/stores/{store}/scripts"): Perm.SCANS_READ,
+    ("POST", "/api/v1/stores/{store}/scripts/approve"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/api/v1/stores/{store}/scripts/reject"): Perm.SCRIPTS_APPROVE,
     ("POST", "/insurance/underwriting"): Perm.INSURANCE_EDIT,
 }
 
