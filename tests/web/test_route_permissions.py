@@ -152,6 +152,7 @@ def test_role_table_shape() -> None:
 
 EXPECTED = {
     ("GET", "/"): Perm.OVERVIEW_READ,
+    ("GET", "/stores/{store}"): Perm.OVERVIEW_READ,
     ("POST", "/findings/{finding_id}/triage"): Perm.FINDINGS_TRIAGE,
     ("POST", "/api/v1/findings/{finding_id}/triage"): Perm.FINDINGS_TRIAGE,
     ("GET", "/runs/{run_id}/report.{fmt}"): Perm.EXPORTS_READ,
