@@ -174,6 +174,8 @@ def test_bad_windows_are_422_naming_the_field_and_nothing_is_saved(env: Env) -> 
         ({**good, "monitors": ["storefrnot"]}, "monitors"),
         ({**good, "store": "nowhere"}, "store"),
         ({**good, "reason": "   "}, "reason"),
+        ({**good, "end": "0001-01-01T00:00:00+23:59"}, "end"),
+        ({**good, "start": "9999-12-31T23:59:59-23:59"}, "start"),
     ]
     for body, field in cases:
         r = c.post("/api/v1/maintenance", json=body, headers=admin)

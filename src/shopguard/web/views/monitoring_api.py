@@ -138,13 +138,13 @@ def _window_out(w: MaintenanceRecord, now: datetime) -> WindowOut:
     )
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime | None, field: str) -> datetime | None:
     if value is None:
         return None
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise HTTPException(422, {"field": "time", "message": "a time out of range"}) from None
+        raise HTTPException(422, {"field": field, "message": "a time out of range"}) from None
 
 
 @router.get("/monitors", response_model=MonitorPageOut)
@@ -230,7 +230,14 @@ def maintenance_plan_endpoint(
     """Plan a window (audit-logged as ``maintenance.create``). A bad field is a 422 naming it."""
     try:
         rec = plan_window(
-            request, me, body.store, body.monitors, _utc(body.start), _utc(body.end), body.reason, via="api"
+            request,
+            me,
+            body.store,
+            body.monitors,
+            _utc(body.start, "start"),
+            _utc(body.end, "end"),
+            body.reason,
+            via="api",
         )
     except planned.WindowError as exc:
         raise HTTPException(422, {"field": exc.field, "message": exc.message}) from None
