@@ -94,6 +94,8 @@ def _fill(env: Env, path: str, email: str) -> str:
         "evidence_id": "1",
         "scan_id": "1",
         "policy_id": "1",
+        "monitor": "storefront",
+        "window_id": "1",
     }
 
     def sub(m: re.Match[str]) -> str:
@@ -155,6 +157,7 @@ def test_role_table_shape() -> None:
 
 EXPECTED = {
     ("GET", "/"): Perm.OVERVIEW_READ,
+    ("GET", "/stores/{store}"): Perm.OVERVIEW_READ,
     ("POST", "/findings/{finding_id}/triage"): Perm.FINDINGS_TRIAGE,
     ("POST", "/api/v1/findings/{finding_id}/triage"): Perm.FINDINGS_TRIAGE,
     ("GET", "/runs/{run_id}/report.{fmt}"): Perm.EXPORTS_READ,
@@ -171,6 +174,8 @@ EXPECTED = {
     ("POST", "/policies/training"): Perm.POLICIES_MANAGE,
     ("GET", "/settings/channels"): Perm.SETTINGS_MANAGE,
     ("POST", "/settings/channels/test"): Perm.SETTINGS_MANAGE,
+    ("GET", "/settings/channels/delete"): Perm.SETTINGS_MANAGE,
+    ("POST", "/settings/channels/delete"): Perm.SETTINGS_MANAGE,
     ("POST", "/findings/bulk"): Perm.FINDINGS_TRIAGE,
     ("POST", "/findings/{finding_id}/assign"): Perm.FINDINGS_TRIAGE,
     ("POST", "/findings/{finding_id}/comments"): Perm.FINDINGS_TRIAGE,
@@ -185,6 +190,14 @@ EXPECTED = {
     ("GET", "/pci/{store}/evidence-pack.zip"): Perm.EXPORTS_READ,
     ("GET", "/pci/{store}/report.{fmt}"): Perm.EXPORTS_READ,
     ("GET", "/insurance"): Perm.INSURANCE_READ,
+    ("GET", "/api/v1/monitors"): Perm.MONITORING_READ,
+    ("GET", "/api/v1/monitors/{store}/{monitor}"): Perm.MONITORING_READ,
+    ("GET", "/api/v1/maintenance"): Perm.MONITORING_READ,
+    ("POST", "/api/v1/maintenance"): Perm.MONITORING_MANAGE,
+    ("POST", "/api/v1/maintenance/{window_id}/end"): Perm.MONITORING_MANAGE,
+    ("GET", "/api/v1/stores/{store}/scripts"): Perm.SCANS_READ,
+    ("POST", "/api/v1/stores/{store}/scripts/approve"): Perm.SCRIPTS_APPROVE,
+    ("POST", "/api/v1/stores/{store}/scripts/reject"): Perm.SCRIPTS_APPROVE,
     ("POST", "/insurance/underwriting"): Perm.INSURANCE_EDIT,
     ("GET", "/pci/{store}/sign"): Perm.PCI_SIGN,
     ("POST", "/pci/{store}/sign"): Perm.PCI_SIGN,

@@ -189,3 +189,77 @@ def test_the_monitoring_daemon_gets_dashboard_channels(env: Env, smtp: tuple[Mai
     )
     assert result.delivered == ("pager",)
     assert "DOWN: home of store alpha" in box.wait_for(lambda m: "DOWN" in m)
+
+
+def _delete(
+    env: Env, name: str, role: Role = Role.ADMIN, confirm: str = "yes", csrf: bool = True
+) -> httpx.Response:
+    c, token = env.session_client(ROLE_EMAIL[role])
+    data = {"name": name, "confirm": confirm}
+    if csrf:
+        data["csrf_token"] = token
+    return c.post("/settings/channels/delete", data=data)
+
+
+def test_deleting_a_channel_confirms_removes_its_secret_and_is_audited(env: Env, hook: Webhook) -> None:
+    url = f"json://shopguard:Delete-Me-Token-4242@127.0.0.1:{hook.port}/alerts"
+    assert _add(env, "old-hook", url).status_code == 303
+    assert _add(env, "keep-hook", url.replace("4242", "5353")).status_code == 303
+    owner, _ = env.session_client(ROLE_EMAIL[Role.OWNER])
+    listing = owner.get("/settings/channels").text
+    assert 'href="/settings/channels/delete?name=old-hook"' in listing
+    # The confirm step names the channel and posts with the CSRF token; nothing is deleted yet.
+    confirm = owner.get("/settings/channels/delete", params={"name": "old-hook"})
+    assert confirm.status_code == 200
+    assert 'action="/settings/channels/delete"' in confirm.text and 'name="csrf_token"' in confirm.text
+    assert "Delete-Me-Token-4242" not in confirm.text and "••••" in confirm.text
+    # Without the box ticked: the form comes back marked, nothing removed.
+    r = _delete(env, "old-hook", confirm="")
+    assert r.status_code == 400 and 'aria-invalid="true"' in r.text
+    # Without the CSRF token, or as an analyst or auditor: refused.
+    assert _delete(env, "old-hook", csrf=False).status_code == 403
+    for role in (Role.ANALYST, Role.AUDITOR, Role.EMPLOYEE):
+        assert _delete(env, "old-hook", role=role).status_code == 403
+        c, _ = env.session_client(ROLE_EMAIL[role])
+        assert c.get("/settings/channels/delete", params={"name": "old-hook"}).status_code == 403
+    with env.db() as s:
+        assert s.scalar(select(WebAlertChannel).where(WebAlertChannel.name == "old-hook")) is not None
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "channel.delete")) is None
+
+    r = _delete(env, "old-hook")
+    assert r.status_code == 303 and r.headers["location"] == "/settings/channels?deleted=old-hook"
+    with env.db() as s:
+        assert s.scalar(select(WebAlertChannel).where(WebAlertChannel.name == "old-hook")) is None
+        assert s.scalar(select(StoredSecret).where(StoredSecret.name == "alerts.old-hook")) is None
+        assert s.scalar(select(StoredSecret).where(StoredSecret.name == "alerts.keep-hook")) is not None
+        (ev,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "channel.delete"))
+        assert ev.actor == ROLE_EMAIL[Role.ADMIN] and ev.target == "old-hook" and ev.data["kind"] == "json"
+        assert "Delete-Me-Token-4242" not in str(ev.data)
+    page = owner.get("/settings/channels?deleted=old-hook").text
+    assert "Channel old-hook deleted" in page and 'id="channel-old-hook"' not in page
+    assert 'id="channel-keep-hook"' in page
+    # The daemon no longer gets it; the test button no longer finds it; deleting twice is a 404.
+    from shopguard.web.channels import with_dashboard_channels
+
+    assert [c.name for c in with_dashboard_channels(env.config, env.db, env.key).alerts] == ["keep-hook"]
+    assert _test(env, "old-hook").status_code == 404
+    assert _delete(env, "old-hook").status_code == 404
+
+
+def test_a_channel_of_shopguard_toml_cannot_be_deleted_here(
+    env: Env, smtp: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, port = smtp
+    monkeypatch.setenv("SG_TEST_ALERT_URL", mail_url(port))
+    config = parse_config(
+        {
+            "stores": [{"name": "alpha", "storefront_url": "https://alpha.example"}],
+            "alerts": [{"name": "ops", "url": {"env": "SG_TEST_ALERT_URL"}}],
+        }
+    )
+    env.app = create_app(env.db, WebSettings(), config, key=env.key)
+    c, _ = env.session_client(ROLE_EMAIL[Role.OWNER])
+    assert "/settings/channels/delete?name=ops" not in c.get("/settings/channels").text
+    assert c.get("/settings/channels/delete", params={"name": "ops"}).status_code == 400
+    r = _delete(env, "ops", role=Role.OWNER)
+    assert r.status_code == 400 and "shopguard.toml" in r.text

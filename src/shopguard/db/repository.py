@@ -268,6 +268,41 @@ def to_finding(rec: FindingRecord, severity: str | None = None) -> Finding:
     )
 
 
+def _stored_finding(rf: RunFinding, rec: FindingRecord) -> StoredFinding:
+    """A finding as one run saw it: its severity and status then, the triage that holds now."""
+    return StoredFinding(
+        finding=to_finding(rec, rf.severity),
+        store=rec.store,
+        status=FindingStatus(rf.status),
+        triage=rec.effective_triage,
+        triage_reason=rec.triage_reason,
+        first_seen=rec.first_seen,
+        last_seen=rec.last_seen,
+        triage_expires_at=rec.triage_expires_at,
+        triage_lapsed=rec.triage_lapsed,
+    )
+
+
+def _stored_run(
+    run: RunRecord,
+    execs: tuple[tuple[str, str, str, str], ...],
+    found: tuple[StoredFinding, ...],
+    stores: tuple[str, ...] | None = None,
+) -> StoredRun:
+    return StoredRun(
+        id=run.id,
+        kind=run.kind,
+        selector=run.selector,
+        stores=stores if stores is not None else tuple(x for x in run.stores.split(",") if x),
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        tool_version=run.tool_version,
+        executions=execs,
+        findings=found,
+    )
+
+
 def load_run(db: sessionmaker[Session], run_id: int | None = None) -> StoredRun:
     """A stored run (the newest when run_id is None) with its findings."""
     with db() as s:
@@ -290,29 +325,41 @@ def load_run(db: sessionmaker[Session], run_id: int | None = None) -> StoredRun:
             .join(FindingRecord, RunFinding.finding_id == FindingRecord.id)
             .where(RunFinding.run_id == run.id)
         ).all()
-        found = tuple(
-            StoredFinding(
-                finding=to_finding(rec, rf.severity),
-                store=rec.store,
-                status=FindingStatus(rf.status),
-                triage=rec.effective_triage,
-                triage_reason=rec.triage_reason,
-                first_seen=rec.first_seen,
-                last_seen=rec.last_seen,
-                triage_expires_at=rec.triage_expires_at,
-                triage_lapsed=rec.triage_lapsed,
+        return _stored_run(run, execs, tuple(_stored_finding(rf, rec) for rf, rec in rows))
+
+
+def store_runs(s: Session, store: str, limit: int, kind: str = "audit") -> list[StoredRun]:
+    """The newest ``limit`` finished runs of ``kind`` that checked ``store`` (oldest first),
+    each cut down to that store's executions and findings: enough to score its litmus."""
+    ids = list(
+        s.scalars(
+            select(RunRecord.id)
+            .where(
+                RunRecord.status == "finished",
+                RunRecord.kind == kind,
+                select(CheckExecution.id)
+                .where(CheckExecution.run_id == RunRecord.id, CheckExecution.store == store)
+                .exists(),
             )
-            for rf, rec in rows
+            .order_by(RunRecord.id.desc())
+            .limit(limit)
         )
-        return StoredRun(
-            id=run.id,
-            kind=run.kind,
-            selector=run.selector,
-            stores=tuple(x for x in run.stores.split(",") if x),
-            status=run.status,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            tool_version=run.tool_version,
-            executions=execs,
-            findings=found,
-        )
+    )
+    if not ids:
+        return []
+    execs: dict[int, list[tuple[str, str, str, str]]] = {i: [] for i in ids}
+    for e in s.scalars(
+        select(CheckExecution)
+        .where(CheckExecution.run_id.in_(ids), CheckExecution.store == store)
+        .order_by(CheckExecution.id)
+    ):
+        execs[e.run_id].append((e.store, e.check_id, e.outcome, e.message))
+    found: dict[int, list[StoredFinding]] = {i: [] for i in ids}
+    for rf, rec in s.execute(
+        select(RunFinding, FindingRecord)
+        .join(FindingRecord, RunFinding.finding_id == FindingRecord.id)
+        .where(RunFinding.run_id.in_(ids), FindingRecord.store == store)
+    ):
+        found[rf.run_id].append(_stored_finding(rf, rec))
+    runs = {r.id: r for r in s.scalars(select(RunRecord).where(RunRecord.id.in_(ids)))}
+    return [_stored_run(runs[i], tuple(execs[i]), tuple(found[i]), (store,)) for i in sorted(ids)]

@@ -115,6 +115,22 @@ def add(
     return row
 
 
+def delete(s: Session, config: Config, name: str) -> WebAlertChannel:
+    """Remove a dashboard channel and its encrypted URL from the vault (in the caller's
+    transaction). A channel of shopguard.toml cannot be removed here: ChannelError."""
+    if any(c.name == name for c in config.alerts):
+        raise ChannelError("name", f"{name!r} is set in shopguard.toml: remove it there and restart")
+    row = s.scalar(select(WebAlertChannel).where(WebAlertChannel.name == name))
+    if row is None:
+        raise KeyError(name)
+    secret = s.scalar(select(StoredSecret).where(StoredSecret.name == row.secret_name))
+    if secret is not None:
+        s.delete(secret)
+    s.delete(row)
+    s.flush()
+    return row
+
+
 def stored_channels(s: Session, vault: Vault) -> list[AlertChannel]:
     """The dashboard's channels, decrypted, in the form the monitoring daemon routes alerts to."""
     out = []

@@ -131,22 +131,26 @@ class MonitorPage:
 StateRow = tuple[str, str, str, str, str, str, datetime | None, datetime | None]
 
 
-def read_states(s: Session) -> list[StateRow]:
-    """Every monitor's light columns (key, store, name, kind, target, status, since, last check)."""
+def read_states(s: Session, key: str | None = None) -> list[StateRow]:
+    """Every monitor's light columns (key, store, name, kind, target, status, since, last check);
+    only ``key``'s when given."""
     m = MonitorStateRecord
     q = select(m.key, m.store, m.name, m.kind, m.target, m.status, m.since, m.last_check_at)
+    if key is not None:
+        q = q.where(m.key == key)
     return [tuple(r) for r in s.execute(q)]  # type: ignore[misc]
 
 
-def display_rows(
+def merged_rows(
     s: Session,
-    light: list[StateRow],
+    light: Sequence[StateRow],
     catalog: dict[str, Configured],
     config: Config | None,
     visible: Any,
     now: datetime,
-) -> tuple[list[MonitorRow], dict[str, int]]:
-    """Every visible monitor with its display state, most urgent first, and the count per state."""
+) -> dict[str, MonitorRow]:
+    """State rows merged with the configured monitors (paused ones never get a state row),
+    each with its display state (maintenance and paused included)."""
     rows: dict[str, MonitorRow] = {}
     for key, store, name, kind, target, status, since, last in light:
         if visible(store):
@@ -170,6 +174,19 @@ def display_rows(
                 row.status = "maintenance"
         if row.status not in _ORDER:
             row.status = "unknown"
+    return rows
+
+
+def display_rows(
+    s: Session,
+    light: Sequence[StateRow],
+    catalog: dict[str, Configured],
+    config: Config | None,
+    visible: Any,
+    now: datetime,
+) -> tuple[list[MonitorRow], dict[str, int]]:
+    """Every visible monitor with its display state, most urgent first, and the count per state."""
+    rows = merged_rows(s, light, catalog, config, visible, now)
     counts = dict.fromkeys(STATUSES, 0)
     for row in rows.values():
         counts[row.status] += 1
@@ -213,6 +230,17 @@ def monitor_page(
     page = [replace(r) for r in chosen[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]]
     _fill(s, page, now, cache)
     return MonitorPage(page, total, dict(counts), pages)
+
+
+def monitor_row(
+    s: Session, catalog: dict[str, Configured], config: Config | None, key: str, now: datetime
+) -> MonitorRow | None:
+    """One monitor as the list shows it (display state, uptime, last latency), or None."""
+    conf = {key: catalog[key]} if key in catalog else {}
+    row = merged_rows(s, read_states(s, key), conf, config, lambda _store: True, now).get(key)
+    if row is not None:
+        _fill(s, [row], now)
+    return row
 
 
 class UptimeCache:

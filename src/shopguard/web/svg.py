@@ -162,3 +162,42 @@ def trend(series: Mapping[str, Sequence[int]], label: str, width: int = 140, hei
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  (every text in it went through escape())
+
+
+STATE_COLORS = {"ready": UP, "gaps": DOWN, "not_assessed": EMPTY}
+STATE_WORDS = {"ready": "ready", "gaps": "gaps", "not_assessed": "not assessed"}
+
+
+def state_strip(
+    rows: Sequence[tuple[str, Sequence[str]]],
+    columns: Sequence[str],
+    label: str,
+    cell: int = 18,
+    label_w: int = 210,
+) -> Markup:
+    """A grid of states: one row per name, one square per column (oldest left), each
+    coloured by its state (ready / gaps / not_assessed) with a tooltip saying it."""
+    n = max(1, len(columns))
+    gap = 3
+    width = label_w + n * (cell + gap)
+    height = len(rows) * (cell + gap)
+    parts = [
+        f'<svg class="chart state-strip" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">',
+        f"<title>{escape(label)}</title>",
+    ]
+    for r, (name, states) in enumerate(rows):
+        y = r * (cell + gap)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + cell - 5}" text-anchor="end" font-size="12" fill="{AXIS}">'
+            f"{escape(name)}</text>"
+        )
+        for c, state in enumerate(states):
+            col = columns[c] if c < len(columns) else ""
+            tip = escape(f"{name}, {col}: {STATE_WORDS.get(state, state)}")
+            parts.append(
+                f'<rect x="{label_w + c * (cell + gap)}" y="{y}" width="{cell}" height="{cell}" rx="3" '
+                f'fill="{STATE_COLORS.get(state, AXIS)}"><title>{tip}</title></rect>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704  (every text in it went through escape())

@@ -3,6 +3,8 @@ and maintenance windows (planned and ended here by owners and admins)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -11,13 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from shopguard.db.base import utcnow
 from shopguard.monitoring import planned
-from shopguard.monitoring.models import MonitorStateRecord
+from shopguard.monitoring.models import MaintenanceRecord, MonitorStateRecord
 from shopguard.web import auditlog, nav
 from shopguard.web import monitor_queries as mq
 from shopguard.web.auth import client_ip, ctx_of
 from shopguard.web.pages import _render, _stores, need
 from shopguard.web.permissions import Perm, Principal
-from shopguard.web.svg import line_chart, uptime_bar
+from shopguard.web.svg import Slot, line_chart, uptime_bar
 
 router = APIRouter(include_in_schema=False)
 nav.add("Monitoring", "/monitoring", Perm.MONITORING_READ, 30)
@@ -116,12 +118,31 @@ def monitoring_page(
     return _page(request, me, mq.MonitorFilter(store, status, q, page))
 
 
-@router.get("/monitoring/monitor")
-def monitor_page(
-    request: Request,
-    me: Annotated[Principal, need(Perm.MONITORING_READ)],
-    key: Annotated[str, Query(max_length=300)] = "",
-) -> Response:
+@dataclass
+class MonitorDetail:
+    """What a monitor's page shows (and the API returns): one read for both."""
+
+    key: str
+    store: str
+    name: str
+    row: mq.MonitorRow
+    """The monitor as the list shows it: display state, last latency, 24h/7d/30d uptime."""
+    state: MonitorStateRecord | None
+    conf: mq.Configured | None
+    ups: dict[str, float | None]
+    """Uptime over 24h, 7d, 30d and 90d."""
+    lat: dict[str, float | None]
+    """p50/p95/p99 response time over 24 hours."""
+    day_bars: list[Slot]
+    day_lat: list[float | None]
+    """Mean response time of each half hour of the last 24 hours, oldest first."""
+    month_bars: list[Slot]
+    incidents: list[mq.IncidentRow]
+    now: datetime
+
+
+def monitor_detail(request: Request, me: Principal, key: str) -> MonitorDetail:
+    """One monitor (404 when unknown or in a store the caller does not see)."""
     from shopguard.monitoring.stats import WINDOWS, latency
 
     ctx = ctx_of(request)
@@ -132,30 +153,44 @@ def monitor_page(
     with ctx.db() as s:
         state = s.get(MonitorStateRecord, key)
         conf = _catalog(request).get(key)
-        if state is None and conf is None:
+        row = mq.monitor_row(s, _catalog(request), request.app.state.config, key, now)
+        if (state is None and conf is None) or row is None:
             raise HTTPException(404, "no such monitor")
         day_bars, day_lat = mq.slots(s, key, now, timedelta(hours=24), 48, "%H:%M")
         month_bars, _ = mq.slots(s, key, now, timedelta(days=30), 30, "%Y-%m-%d")
         incidents = mq.incidents(s, None, now, key=key, limit=50)
         ups = mq.uptimes(s, [key], now, WINDOWS).get(key, dict.fromkeys(WINDOWS))
     lat = latency(ctx.db, key, "24h", now)
-    name = key.partition("/")[2]
+    return MonitorDetail(
+        key, store, key.partition("/")[2], row, state, conf, ups, lat, day_bars, day_lat, month_bars,
+        incidents, now,
+    )  # fmt: skip
+
+
+@router.get("/monitoring/monitor")
+def monitor_page(
+    request: Request,
+    me: Annotated[Principal, need(Perm.MONITORING_READ)],
+    key: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    d = monitor_detail(request, me, key)
+    now = d.now
     return _render(
         request,
         "monitor.html",
         {
             "key": key,
-            "store": store,
-            "name": name,
-            "state": state,
-            "conf": conf,
-            "ups": ups,
-            "lat": lat,
-            "incidents": incidents,
-            "bar_day": uptime_bar(day_bars, f"Uptime of {key}, last 24 hours (30-minute slots)"),
-            "bar_month": uptime_bar(month_bars, f"Uptime of {key}, last 30 days (one bar a day)"),
+            "store": d.store,
+            "name": d.name,
+            "state": d.state,
+            "conf": d.conf,
+            "ups": d.ups,
+            "lat": d.lat,
+            "incidents": d.incidents,
+            "bar_day": uptime_bar(d.day_bars, f"Uptime of {key}, last 24 hours (30-minute slots)"),
+            "bar_month": uptime_bar(d.month_bars, f"Uptime of {key}, last 30 days (one bar a day)"),
             "latency_chart": line_chart(
-                day_lat,
+                d.day_lat,
                 f"Response time of {key}, last 24 hours (mean of each 30 minutes)",
                 left=f"{now - timedelta(hours=24):%H:%M} UTC",
                 right=f"{now:%H:%M} UTC",
@@ -173,6 +208,64 @@ def _parse_time(value: str, field: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def plan_window(
+    request: Request,
+    me: Principal,
+    store: str,
+    monitors: Sequence[str],
+    begin: datetime | None,
+    finish: datetime | None,
+    reason: str,
+    via: str = "",
+) -> MaintenanceRecord:
+    """Plan a window for one of the caller's stores, audit-logged. Raises WindowError."""
+    ctx = ctx_of(request)
+    known = set(_stores(ctx, request, me)) | {c.store for c in _catalog(request).values()}
+    if not store or store not in known or not me.sees_store(store):
+        raise planned.WindowError("store", "choose one of your stores")
+    if finish is None:
+        raise planned.WindowError("end", "say when the maintenance ends (UTC)")
+    names = [m.strip() for m in monitors if m.strip()]
+    with ctx.write() as s:
+        rec = planned.plan(
+            s, store, begin or utcnow(), finish, reason, me.email, names, _store_monitors(request, store)
+        )
+        data: dict[str, object] = {
+            "start": rec.start_at,
+            "end": rec.end_at,
+            "monitors": rec.monitors,
+            "reason": rec.reason,
+        }
+        if via:
+            data["via"] = via
+        auditlog.record(
+            s, me.email, "maintenance.create", f"maintenance {rec.id} ({store})", client_ip(request), data
+        )
+    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
+    return rec
+
+
+def end_window(request: Request, me: Principal, window_id: int, via: str = "") -> MaintenanceRecord:
+    """End (or cancel) a window, audit-logged. 404 when unknown or not the caller's store;
+    WindowError when it has already ended."""
+    ctx = ctx_of(request)
+    with ctx.write() as s:
+        rec = s.get(MaintenanceRecord, window_id)
+        if rec is None or not me.sees_store(rec.store):
+            raise HTTPException(404, "no such maintenance window")
+        planned.end(s, window_id, me.email)
+        auditlog.record(
+            s,
+            me.email,
+            "maintenance.end",
+            f"maintenance {window_id} ({rec.store})",
+            client_ip(request),
+            {"via": via} if via else None,
+        )
+    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
+    return rec
+
+
 @router.post("/monitoring/maintenance")
 def maintenance_create(
     request: Request,
@@ -184,31 +277,12 @@ def maintenance_create(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     form = {"store": store, "monitors": monitors, "start": start, "end": end, "reason": reason}
-    ctx = ctx_of(request)
     try:
-        known = set(_stores(ctx, request, me)) | {c.store for c in _catalog(request).values()}
-        if not store or store not in known or not me.sees_store(store):
-            raise planned.WindowError("store", "choose one of your stores")
-        begin = _parse_time(start, "start") if start.strip() else utcnow()
-        if not end.strip():
-            raise planned.WindowError("end", "say when the maintenance ends (UTC)")
-        finish = _parse_time(end, "end")
-        names = [m.strip() for m in monitors.split(",") if m.strip()]
-        with ctx.write() as s:
-            rec = planned.plan(
-                s, store, begin, finish, reason, me.email, names, _store_monitors(request, store)
-            )
-            auditlog.record(
-                s,
-                me.email,
-                "maintenance.create",
-                f"maintenance {rec.id} ({store})",
-                client_ip(request),
-                {"start": rec.start_at, "end": rec.end_at, "monitors": rec.monitors, "reason": rec.reason},
-            )
+        begin = _parse_time(start, "start") if start.strip() else None
+        finish = _parse_time(end, "end") if end.strip() else None
+        plan_window(request, me, store, monitors.split(","), begin, finish, reason)
     except planned.WindowError as exc:
         return _page(request, me, mq.MonitorFilter(), {f"mw_{exc.field}": exc.message}, form, 400)
-    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
     return RedirectResponse("/monitoring#maintenance", status_code=303)
 
 
@@ -218,19 +292,8 @@ def maintenance_end(
     me: Annotated[Principal, need(Perm.MONITORING_MANAGE)],
     window_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
 ) -> Response:
-    from shopguard.monitoring.models import MaintenanceRecord
-
-    ctx = ctx_of(request)
-    with ctx.write() as s:
-        rec = s.get(MaintenanceRecord, window_id)
-        if rec is None or not me.sees_store(rec.store):
-            raise HTTPException(404, "no such maintenance window")
-        try:
-            planned.end(s, window_id, me.email)
-        except planned.WindowError as exc:
-            raise HTTPException(400, exc.message) from None
-        auditlog.record(
-            s, me.email, "maintenance.end", f"maintenance {window_id} ({rec.store})", client_ip(request)
-        )
-    _uptime_cache(request).invalidate_states()  # the planned or ended window shows at once
+    try:
+        end_window(request, me, window_id)
+    except planned.WindowError as exc:
+        raise HTTPException(400, exc.message) from None
     return RedirectResponse("/monitoring#maintenance", status_code=303)

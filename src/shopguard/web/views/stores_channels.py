@@ -8,8 +8,9 @@ message through the channel, like `shopguard alerts test`.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from shopguard.config import Config
@@ -63,6 +64,7 @@ def _channels_page(
             "form": form,
             "severities": [x.value for x in Severity],
             "result": result,
+            "deleted": request.query_params.get("deleted", "")[:200],
         },
         status,
     )
@@ -124,6 +126,60 @@ def channels_test(
             s, me.email, "channel.test", name, client_ip(request), {"delivered": ok, "reason": reason}
         )
     return _channels_page(request, {}, {}, 200 if ok else 502, (name, ok, reason))
+
+
+def _dashboard_channel(request: Request, name: str) -> channels.ChannelRow:
+    """A channel added in the dashboard (404 otherwise; 400 for one of shopguard.toml)."""
+    if any(c.name == name for c in _config(request).alerts):
+        raise HTTPException(400, f"{name} is set in shopguard.toml: remove it there and restart")
+    with ctx_of(request).db() as s:
+        row = next((r for r in channels.stored_rows(s) if r.name == name), None)
+    if row is None:
+        raise HTTPException(404, "no alert channel by that name")
+    return row
+
+
+@router.get("/settings/channels/delete")
+def channels_delete_confirm(
+    request: Request,
+    me: Annotated[Principal, need(Perm.SETTINGS_MANAGE)],
+    name: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The confirm step: what will be removed, and the button that does it."""
+    return _render(request, "settings_channel_delete.html", {"c": _dashboard_channel(request, name)})
+
+
+@router.post("/settings/channels/delete")
+def channels_delete(
+    request: Request,
+    me: Annotated[Principal, need(Perm.SETTINGS_MANAGE)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Remove a dashboard channel and its encrypted URL (the vault secret goes with it)."""
+    row = _dashboard_channel(request, name)
+    if confirm != "yes":
+        return _render(
+            request,
+            "settings_channel_delete.html",
+            {"c": row, "error": "Tick the box to confirm that this channel should be deleted."},
+            400,
+        )
+    ctx = ctx_of(request)
+    with ctx.write() as s:
+        try:
+            gone = channels.delete(s, _config(request), name)
+        except KeyError:
+            raise HTTPException(404, "no alert channel by that name") from None
+        auditlog.record(
+            s,
+            me.email,
+            "channel.delete",
+            gone.name,
+            client_ip(request),
+            {"kind": gone.kind, "min_severity": gone.min_severity, "secret": gone.secret_name},
+        )
+    return RedirectResponse("/settings/channels?deleted=" + quote(name), status_code=303)
 
 
 __all__ = ["router"]
