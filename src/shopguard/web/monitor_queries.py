@@ -233,13 +233,19 @@ def monitor_page(
 
 
 def monitor_row(
-    s: Session, catalog: dict[str, Configured], config: Config | None, key: str, now: datetime
+    s: Session,
+    catalog: dict[str, Configured],
+    config: Config | None,
+    key: str,
+    now: datetime,
+    uptime: dict[str, float | None] | None = None,
 ) -> MonitorRow | None:
-    """One monitor as the list shows it (display state, uptime, last latency), or None."""
+    """One monitor as the list shows it (display state, uptime, last latency), or None.
+    ``uptime``: its 24h/7d/30d uptime when the caller has already computed it."""
     conf = {key: catalog[key]} if key in catalog else {}
     row = merged_rows(s, read_states(s, key), conf, config, lambda _store: True, now).get(key)
     if row is not None:
-        _fill(s, [row], now)
+        _fill(s, [row], now, known={key: uptime} if uptime is not None else None)
     return row
 
 
@@ -307,12 +313,22 @@ class UptimeCache:
         return fresh
 
 
-def _fill(s: Session, page: list[MonitorRow], now: datetime, cache: UptimeCache | None = None) -> None:
-    """Uptime (24h/7d/30d), last message and last latency for one page of monitors."""
+def _fill(
+    s: Session,
+    page: list[MonitorRow],
+    now: datetime,
+    cache: UptimeCache | None = None,
+    known: dict[str, dict[str, float | None]] | None = None,
+) -> None:
+    """Uptime (24h/7d/30d), last message and last latency for one page of monitors
+    (``known``: uptimes already computed, by key)."""
     keys = [r.key for r in page]
     if not keys:
         return
-    ups = cache.get(s, keys, now) if cache is not None else uptimes(s, keys, now)
+    if known is not None:
+        ups = known
+    else:
+        ups = cache.get(s, keys, now) if cache is not None else uptimes(s, keys, now)
     for r in page:
         r.uptime = ups.get(r.key, dict.fromkeys(UPTIME_WINDOWS))
     msgs = dict(
@@ -382,51 +398,74 @@ def uptimes(
     return out
 
 
-def slots(
-    s: Session, key: str, now: datetime, span: timedelta, n: int, label_fmt: str
-) -> tuple[list[Slot], list[float | None]]:
-    """``n`` equal slots over the last ``span``: an uptime bar and mean latency of up checks."""
-    start = now - span
-    width = span / n
-    up = [0] * n
-    down = [0] * n
-    excl = [0] * n
-    lat_sum = [0.0] * n
-    lat_n = [0] * n
+@dataclass(frozen=True)
+class SlotSpec:
+    """``n`` equal slots over the last ``span``, labelled with ``label_fmt``."""
 
-    def idx(at: datetime) -> int:
-        return min(n - 1, max(0, int((at - start) / width)))
+    span: timedelta
+    n: int
+    label_fmt: str
+
+
+def slot_sets(
+    s: Session, key: str, now: datetime, specs: Sequence[SlotSpec]
+) -> list[tuple[list[Slot], list[float | None]]]:
+    """For each spec, an uptime bar and the mean latency of up checks per slot. The results
+    and rollups are read once, over the longest span, and binned into every spec."""
+    starts = [(now - sp.span).timestamp() for sp in specs]
+    widths = [sp.span.total_seconds() / sp.n for sp in specs]
+    up = [[0] * sp.n for sp in specs]
+    down = [[0] * sp.n for sp in specs]
+    excl = [[0] * sp.n for sp in specs]
+    lat_sum = [[0.0] * sp.n for sp in specs]
+    lat_n = [[0] * sp.n for sp in specs]
+    oldest = now - max(sp.span for sp in specs)
+
+    def bins(ts: float) -> list[tuple[int, int]]:
+        out = []
+        for j, sp in enumerate(specs):
+            if ts >= starts[j]:
+                out.append((j, min(sp.n - 1, max(0, int((ts - starts[j]) / widths[j])))))
+        return out
 
     r = MonitorResultRecord
     for at, status, lat, maint in s.execute(
-        select(r.at, r.status, r.latency_ms, r.maintenance).where(r.key == key, r.at >= start)
+        select(r.at, r.status, r.latency_ms, r.maintenance).where(r.key == key, r.at >= oldest)
     ):
-        i = idx(at)
-        if maint or status not in ("up", "down"):
-            excl[i] += 1
-        elif status == "up":
-            up[i] += 1
-            if lat is not None:
-                lat_sum[i] += float(lat)
-                lat_n[i] += 1
-        else:
-            down[i] += 1
+        for j, i in bins(at.timestamp()):
+            if maint or status not in ("up", "down"):
+                excl[j][i] += 1
+            elif status == "up":
+                up[j][i] += 1
+                if lat is not None:
+                    lat_sum[j][i] += float(lat)
+                    lat_n[j][i] += 1
+            else:
+                down[j][i] += 1
     h = MonitorRollupRecord
     for hour, n_up, n_down, n_ex, ln, p50 in s.execute(
         select(h.hour, h.n_up, h.n_down, h.n_excluded, h.lat_n, h.lat_p50).where(
-            h.key == key, h.hour >= start
+            h.key == key, h.hour >= oldest
         )
     ):
-        i = idx(hour)
-        up[i] += n_up
-        down[i] += n_down
-        excl[i] += n_ex
-        if ln and p50 is not None:  # only the hour's median survives downsampling
-            lat_sum[i] += float(p50) * ln
-            lat_n[i] += ln
-    bars = [Slot(f"{(start + width * i):{label_fmt}} UTC", up[i], down[i], excl[i]) for i in range(n)]
-    lats = [lat_sum[i] / lat_n[i] if lat_n[i] else None for i in range(n)]
-    return bars, lats
+        for j, i in bins(hour.timestamp()):
+            up[j][i] += n_up
+            down[j][i] += n_down
+            excl[j][i] += n_ex
+            if ln and p50 is not None:  # only the hour's median survives downsampling
+                lat_sum[j][i] += float(p50) * ln
+                lat_n[j][i] += ln
+    out = []
+    for j, sp in enumerate(specs):
+        start = now - sp.span
+        width = sp.span / sp.n
+        bars = [
+            Slot(f"{(start + width * i):{sp.label_fmt}} UTC", up[j][i], down[j][i], excl[j][i])
+            for i in range(sp.n)
+        ]
+        lats = [lat_sum[j][i] / lat_n[j][i] if lat_n[j][i] else None for i in range(sp.n)]
+        out.append((bars, lats))
+    return out
 
 
 @dataclass(frozen=True)

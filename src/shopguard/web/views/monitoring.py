@@ -20,6 +20,7 @@ from shopguard.web.auth import client_ip, ctx_of
 from shopguard.web.pages import _render, _stores, need
 from shopguard.web.permissions import Perm, Principal
 from shopguard.web.svg import Slot, line_chart, uptime_bar
+from shopguard.web.ttlcache import TTLCache
 
 router = APIRouter(include_in_schema=False)
 nav.add("Monitoring", "/monitoring", Perm.MONITORING_READ, 30)
@@ -141,6 +142,28 @@ class MonitorDetail:
     now: datetime
 
 
+@dataclass(frozen=True)
+class MonitorHistory:
+    """A monitor's uptime, response times and bars: hundreds of rows to read and bin, and
+    they barely move between two loads (a check a minute), so they are kept a few seconds."""
+
+    ups: dict[str, float | None]
+    lat: dict[str, float | None]
+    day_bars: list[Slot]
+    day_lat: list[float | None]
+    month_bars: list[Slot]
+
+
+HISTORY_CACHE_S = 15.0
+
+
+def _history_cache(request: Request) -> TTLCache[MonitorHistory]:
+    cache = getattr(request.app.state, "monitor_history", None)
+    if cache is None:
+        cache = request.app.state.monitor_history = TTLCache(HISTORY_CACHE_S, max_entries=512)
+    return cache
+
+
 def monitor_detail(request: Request, me: Principal, key: str) -> MonitorDetail:
     """One monitor (404 when unknown or in a store the caller does not see)."""
     from shopguard.monitoring.stats import WINDOWS, latency
@@ -153,14 +176,28 @@ def monitor_detail(request: Request, me: Principal, key: str) -> MonitorDetail:
     with ctx.db() as s:
         state = s.get(MonitorStateRecord, key)
         conf = _catalog(request).get(key)
-        row = mq.monitor_row(s, _catalog(request), request.app.state.config, key, now)
+
+        def history() -> MonitorHistory:
+            ups = mq.uptimes(s, [key], now, WINDOWS).get(key, dict.fromkeys(WINDOWS))
+            (day_bars, day_lat), (month_bars, _) = mq.slot_sets(
+                s,
+                key,
+                now,
+                [
+                    mq.SlotSpec(timedelta(hours=24), 48, "%H:%M"),
+                    mq.SlotSpec(timedelta(days=30), 30, "%Y-%m-%d"),
+                ],
+            )
+            return MonitorHistory(ups, latency(ctx.db, key, "24h", now), day_bars, day_lat, month_bars)
+
+        hist = _history_cache(request).get(key, history)
+        ups = hist.ups
+        listed = {w: ups[w] for w in mq.UPTIME_WINDOWS}
+        row = mq.monitor_row(s, _catalog(request), request.app.state.config, key, now, uptime=listed)
         if (state is None and conf is None) or row is None:
             raise HTTPException(404, "no such monitor")
-        day_bars, day_lat = mq.slots(s, key, now, timedelta(hours=24), 48, "%H:%M")
-        month_bars, _ = mq.slots(s, key, now, timedelta(days=30), 30, "%Y-%m-%d")
         incidents = mq.incidents(s, None, now, key=key, limit=50)
-        ups = mq.uptimes(s, [key], now, WINDOWS).get(key, dict.fromkeys(WINDOWS))
-    lat = latency(ctx.db, key, "24h", now)
+    lat, day_bars, day_lat, month_bars = hist.lat, hist.day_bars, hist.day_lat, hist.month_bars
     return MonitorDetail(
         key, store, key.partition("/")[2], row, state, conf, ups, lat, day_bars, day_lat, month_bars,
         incidents, now,
