@@ -111,3 +111,45 @@ def test_the_oldest_entries_are_dropped_past_the_limit() -> None:
         cache.get(i, lambda i=i: i)
     assert len(cache) == 3
     assert cache.get(0, lambda: -1) == -1
+
+
+def test_in_background_mode_an_expired_entry_is_served_at_once_and_refreshed_behind() -> None:
+    cache: TTLCache[str] = TTLCache(0.05, background=True)
+    cache.get("k", lambda: "old")
+    time.sleep(0.1)
+    refreshed = threading.Event()
+    gate = threading.Event()
+
+    def slow() -> str:
+        gate.wait(5)
+        refreshed.set()
+        return "new"
+
+    started = time.monotonic()
+    assert cache.get("k", slow) == "old"  # not waiting for the slow refresh
+    assert time.monotonic() - started < 1
+    gate.set()
+    assert refreshed.wait(5)
+    for _ in range(100):  # the refresh thread stores its value just after computing it
+        if cache.get("k", lambda: "recomputed") == "new":
+            break
+        time.sleep(0.01)
+    assert cache.get("k", lambda: "recomputed") == "new"
+
+
+def test_in_background_mode_a_failing_refresh_keeps_the_old_value_until_it_is_far_too_old() -> None:
+    cache: TTLCache[str] = TTLCache(0.05, background=True)
+    cache.get("k", lambda: "old")
+    time.sleep(0.1)
+
+    def boom() -> str:
+        raise RuntimeError("database went away")
+
+    assert cache.get("k", boom) == "old"
+    time.sleep(0.6)  # more than ten TTLs: the caller must now wait for a fresh value, and sees the failure
+    try:
+        cache.get("k", boom)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a value far past its age was served")

@@ -106,12 +106,16 @@ class WebContext:
     vault: Vault
     settings: WebSettings
     limiter: RateLimiter
-    store_names: TTLCache[list[str]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    store_names: TTLCache[list[str]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S, background=True))
     """Every store's name (from findings, check executions and the config)."""
-    overview: TTLCache[tuple[float, list[Any]]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    overview: TTLCache[tuple[float, list[Any]]] = field(
+        default_factory=lambda: TTLCache(CACHE_TTL_S, background=True)
+    )
     """Every store's overview row and when it was computed; recomputed at most every few
     seconds and after a triage."""
-    finding_counts: TTLCache[dict[str, int]] = field(default_factory=lambda: TTLCache(CACHE_TTL_S))
+    finding_counts: TTLCache[dict[str, int]] = field(
+        default_factory=lambda: TTLCache(CACHE_TTL_S, background=True)
+    )
     """Per-severity totals of the findings list, by scope and filter (see ``queries.findings``)."""
     fragments: TTLCache[Any] = field(default_factory=lambda: TTLCache(60.0, max_entries=32))
     """Rendered page parts, keyed by what they were rendered from (see ``pages.overview_page``)."""
@@ -228,18 +232,33 @@ def session_principal(ctx: WebContext, token: str) -> Principal | None:
     something to write (an expired session to delete; "last seen" once a minute), so
     concurrent page loads do not queue behind each other just to be recognised."""
     now = utcnow()
+    w, u = WebSession, WebUser
     with ctx.db() as s:
-        sess = s.scalar(select(WebSession).where(WebSession.token_hash == sha256(token)))
-        if sess is None:
-            return None
-        idle = timedelta(minutes=ctx.settings.session_idle_minutes)
-        max_age = timedelta(hours=ctx.settings.session_max_hours)
-        expired = now - sess.last_seen_at > idle or now - sess.created_at > max_age
-        user = None if expired else s.get(WebUser, sess.user_id)
-        principal = None
-        if user is not None and user.active:
-            principal = _principal(user, session_id=sess.id, csrf_token=sess.csrf_token)
-        session_id, touch = sess.id, now - sess.last_seen_at > TOUCH_EVERY
+        # One plain row (no ORM objects): this runs on every page load.
+        found = s.execute(
+            select(
+                w.id, w.created_at, w.last_seen_at, w.csrf_token, u.id, u.email, u.role, u.stores, u.active
+            )
+            .outerjoin(u, u.id == w.user_id)
+            .where(w.token_hash == sha256(token))
+        ).first()
+    if found is None:
+        return None
+    session_id, created_at, last_seen_at, csrf_token, user_id, email, role, stores, active = found
+    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
+    max_age = timedelta(hours=ctx.settings.session_max_hours)
+    expired = now - last_seen_at > idle or now - created_at > max_age
+    principal = None
+    if not expired and user_id is not None and active:
+        principal = Principal(
+            user_id=user_id,
+            email=email,
+            role=Role(role),
+            stores=tuple(stores or ()),
+            session_id=session_id,
+            csrf_token=csrf_token,
+        )
+    touch = now - last_seen_at > TOUCH_EVERY
     if expired:
         with ctx.write() as s:
             s.execute(delete(WebSession).where(WebSession.id == session_id))

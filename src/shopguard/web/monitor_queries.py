@@ -259,11 +259,15 @@ class UptimeCache:
         self.states_ttl = states_ttl
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, dict[str, float | None]]] = {}
-        self._states: TTLCache[tuple[float, list[StateRow]]] = TTLCache(states_ttl)
+        self._states: TTLCache[tuple[float, list[StateRow]]] = TTLCache(states_ttl, background=True)
         self._display: dict[tuple[str, ...], tuple[float, tuple[list[MonitorRow], dict[str, int]]]] = {}
 
     def _read(self, s: Session) -> tuple[float, list[StateRow]]:
-        return self._states.get("states", lambda: (time.monotonic(), read_states(s)))
+        def read() -> tuple[float, list[StateRow]]:
+            with Session(s.get_bind()) as own:  # may run on the cache's refresh thread
+                return time.monotonic(), read_states(own)
+
+        return self._states.get("states", read)
 
     def states(self, s: Session) -> list[StateRow]:
         return self._read(s)[1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from shopguard.checks import Outcome
 from shopguard.db.models import CheckExecution, FindingRecord, RunRecord
@@ -157,6 +157,13 @@ def _filtered(stores: list[str] | None, flt: FindingFilter) -> Any:
     return q
 
 
+_LIST_ONLY = tuple(
+    defer(column, raiseload=True)
+    for column in (FindingRecord.detail, FindingRecord.evidence, FindingRecord.refs)
+)
+"""A list shows neither the detail nor the evidence (JSON to decode for every row): not loaded."""
+
+
 def severity_counts(s: Session, stores: list[str] | None, flt: FindingFilter) -> dict[str, int]:
     """How many findings match ``flt`` (its page aside), per severity."""
     sub = _filtered(stores, flt).with_only_columns(FindingRecord.severity).subquery()
@@ -183,7 +190,13 @@ def findings(
         per_sev = severity_counts(s, stores, flt)
     else:
         key = (tuple(stores) if stores is not None else None, replace(flt, page=1))
-        per_sev = counts.get(key, lambda: severity_counts(s, stores, flt))
+
+        def count() -> dict[str, int]:
+            # Its own session: the cache may run this on a refresh thread after the request ends.
+            with Session(s.get_bind()) as own:
+                return severity_counts(own, stores, flt)
+
+        per_sev = counts.get(key, count)
     total = sum(per_sev.values())
     skip = (flt.page - 1) * PAGE_SIZE
     want = PAGE_SIZE
@@ -194,7 +207,8 @@ def findings(
             skip -= n
             continue
         part = s.scalars(
-            q.where(FindingRecord.severity == sev)
+            q.options(*_LIST_ONLY)
+            .where(FindingRecord.severity == sev)
             .order_by(FindingRecord.last_seen.desc(), FindingRecord.id.desc())
             .limit(want)
             .offset(skip)

@@ -15,6 +15,8 @@ from shopguard.findings import PROTOCOL_TITLES
 from shopguard.web.nav import items_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.auto_reload = False
+"""Templates ship inside the package and do not change while serving: no stat per render."""
 
 
 def _when(value: datetime | None) -> str:
