@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from shopguard.paths import user_data_dir
-from shopguard.scanning.files.walker import WalkStats, display_path, walk_folders
+from shopguard.scanning.files.walker import WalkStats, display_path, list_folder, walk_folders
 
 FORMAT_VERSION = 2
 ALGORITHMS = ("blake3", "sha256")
@@ -359,6 +359,127 @@ def _files(
             yield folder + "/", folder[cut:] + "/", files
 
 
+def sweep(
+    folders: Iterable[tuple[str, str, list[tuple[str, os.stat_result]]]],
+    fast: Mapping[str, FastKey],
+    same: list[str],
+    to_hash: list[tuple[str, str, os.stat_result]],
+) -> None:
+    """Sort the files of ``folders`` into unchanged (``same``: rel paths) and to re-read."""
+    get = fast.get
+    keep, rehash = same.append, to_hash.append
+    # the hot loop: one dict lookup and one tuple comparison per file
+    for folder, prefix, files in folders:
+        for name, st in files:
+            rel = prefix + name
+            if get(rel) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+                keep(rel)
+            else:
+                rehash((folder + name, rel, st))
+
+
+SPLIT_MIN_FILES = 20_000
+"""Below this many files a second process costs more than it saves."""
+
+
+def split_walk(
+    root: str, fast: Mapping[str, FastKey], stats: WalkStats, exclude: Iterable[Path]
+) -> tuple[list[str], list[tuple[str, str, os.stat_result]]] | None:
+    """:func:`sweep` over ``root`` in two processes, or None to do it in one.
+
+    The unchanged-tree check is mostly the kernel answering ``lstat`` once per file, which
+    one process does on one core. A forked child takes about half of the root's folders (by
+    the baseline's file counts), with the baseline already in its memory, and sends back only
+    its result. Used only when it is safe and worth it: two cores or more, a large tree, and
+    no other thread in this process (forking beside threads can deadlock the child). A
+    folder reached from both halves (a bind mount, a hard-linked folder) cannot be
+    de-duplicated across processes, so then the answer is None and one process walks it
+    all, as always."""
+    import pickle
+    import threading
+
+    if len(fast) < SPLIT_MIN_FILES or (os.cpu_count() or 1) < 2 or threading.active_count() != 1:
+        return None
+    if not hasattr(os, "fork"):
+        return None
+    top = root.rstrip("/") + "/"
+    try:
+        subs = sorted(e.name for e in os.scandir(top) if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return None
+    weight: dict[str, int] = dict.fromkeys(subs, 0)
+    for rel in fast:
+        head, sep, _ = rel.partition("/")
+        if sep and head in weight:
+            weight[head] += 1
+    halves: tuple[list[str], list[str]] = ([], [])
+    load = [0, 0]
+    for name in sorted(subs, key=lambda n: -weight[n]):
+        side = 0 if load[0] <= load[1] else 1
+        halves[side].append(name)
+        load[side] += weight[name]
+    if not halves[1] or max(load) > 0.8 * sum(load):
+        return None  # one folder holds nearly everything: nothing to share
+
+    try:
+        rst = os.stat(top)
+    except OSError:
+        return None
+    root_ident = (rst.st_dev, rst.st_ino)
+
+    def walk_half(names: list[str], own: WalkStats) -> tuple[list[str], list[Any], set[tuple[int, int]]]:
+        seen = {root_ident}  # as in one walk: the root itself is never entered again
+        same: list[str] = []
+        to_hash: list[tuple[str, str, os.stat_result]] = []
+        for name in names:
+            folders = walk_folders([top + name], own, exclude=exclude, seen=seen)
+            sweep(((f + "/", f[len(top) :] + "/", files) for f, files in folders), fast, same, to_hash)
+        return same, to_hash, seen
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: walk its half, send the result, leave without cleanup handlers
+        code = 0
+        try:
+            os.close(read_fd)
+            child_stats = WalkStats()
+            result = (*walk_half(halves[1], child_stats), child_stats)
+            with os.fdopen(write_fd, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    mine_stats = WalkStats()
+    reader = os.fdopen(read_fd, "rb")
+    theirs = None
+    try:
+        mine = walk_half(halves[0], mine_stats)
+        # Our own child, over a pipe only it and we hold: not untrusted data.
+        theirs = pickle.load(reader)  # noqa: S301
+    except (EOFError, pickle.UnpicklingError, OSError):
+        theirs = None  # the child failed: walk in one process
+    finally:
+        reader.close()  # first, so a child still writing gets EPIPE instead of waiting for ever
+        _, status = os.waitpid(pid, 0)
+    if theirs is None or status != 0:
+        return None
+    theirs_same, theirs_hash, theirs_seen, theirs_stats = theirs
+    if (mine[2] & theirs_seen) - {root_ident}:
+        return None
+    root_stats = WalkStats()
+    same: list[str] = []
+    to_hash: list[tuple[str, str, os.stat_result]] = []
+    root_files = list_folder(top.rstrip("/") or "/", root_stats)
+    sweep([(top, "", root_files)], fast, same, to_hash)
+    same += mine[0] + theirs_same
+    to_hash += mine[1] + theirs_hash
+    for part in (root_stats, mine_stats, theirs_stats):
+        stats.merge(part)
+    return same, to_hash
+
+
 def build(
     store: str,
     roots: Iterable[Path],
@@ -434,16 +555,11 @@ def compare(
             stats.vanished += 1
         else:
             fast = {} if paranoid else old.fast_keys()
-            get = fast.get
-            keep, rehash = same.append, to_hash.append
-            # the hot loop: one dict lookup and one tuple comparison per file
-            for folder, prefix, files in _files(root, stats, exclude):
-                for name, st in files:
-                    rel = prefix + name
-                    if get(rel) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
-                        keep(rel)
-                    else:
-                        rehash((folder + name, rel, st))
+            walked = None if paranoid or jobs == 1 else split_walk(root, fast, stats, exclude)
+            if walked is None:
+                sweep(_files(root, stats, exclude), fast, same, to_hash)
+            else:
+                same, to_hash = walked
         unchanged += len(same)
         digests = hash_paths([p for p, _, _ in to_hash], baseline.algorithm, jobs)
         rehashed += len(to_hash)

@@ -101,8 +101,11 @@ def walk_folders(
     *,
     follow_symlinks: bool = False,
     exclude: Iterable[str | os.PathLike[str]] = (),
+    seen: set[tuple[int, int]] | None = None,
 ) -> Iterator[tuple[str, list[tuple[str, os.stat_result]]]]:
     """Like :func:`walk`, one folder at a time: ``(folder, [(name, lstat), ...])``.
+    ``seen``: the (device, inode) of folders already entered, shared across calls and
+    filled in (by default each root has its own).
 
     The integrity check stats every file of a 70,000-file tree in well under a
     second; per folder, the inner loop is a few C calls per file (the entry type
@@ -131,7 +134,15 @@ def walk_folders(
         if not stat.S_ISDIR(st.st_mode):
             stats.special_skipped += 1
             continue
-        seen: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+        ident = (st.st_dev, st.st_ino)
+        if seen is None:
+            entered: set[tuple[int, int]] = {ident}
+        elif ident in seen:
+            stats.loops_skipped += 1
+            continue
+        else:
+            entered = seen
+            entered.add(ident)
 
         def wanted(folder: str) -> bool:
             if excluded and any(_inside(os.path.realpath(folder), e) for e in excluded):
@@ -140,7 +151,7 @@ def walk_folders(
             return True
 
         def enter(
-            subdirs: list[tuple[str, os.stat_result]], into: list[str], seen: set[tuple[int, int]] = seen
+            subdirs: list[tuple[str, os.stat_result]], into: list[str], seen: set[tuple[int, int]] = entered
         ) -> None:  # a folder reached twice (bind mount, followed link) is entered once
             for path, dst in subdirs:
                 ident = (dst.st_dev, dst.st_ino)
@@ -159,6 +170,11 @@ def walk_folders(
             enter(subdirs, stack)
             if files:
                 yield folder, files
+
+
+def list_folder(folder: str, stats: WalkStats) -> list[tuple[str, os.stat_result]]:
+    """The regular files directly in ``folder`` (links not followed), with their lstat."""
+    return _list_folder(folder, os.path.realpath(folder), False, stats)[0]
 
 
 def _list_folder(
@@ -181,45 +197,41 @@ def _list_folder(
     add = files.append
     nbytes = 0
     with it:
-        while True:
-            try:
-                entry = next(it)
-            except StopIteration:
-                break
-            except OSError:  # the folder went away mid-listing
-                stats.vanished += 1
-                break
-            try:
-                # is_file/is_dir without following links read the type from the
-                # listing (no system call); the stat below is the only one per file
-                if entry.is_file(follow_symlinks=False):
-                    est = entry.stat(follow_symlinks=False)
-                    if is_reg(est.st_mode):  # not replaced since the listing
-                        add((entry.name, est))
-                        nbytes += est.st_size
-                        continue
-                else:
-                    est = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                stats.vanished += 1
-                continue
-            except OSError:
-                stats.note_unreadable(entry.path)
-                continue
-            mode = est.st_mode
-            if is_lnk(mode):
-                target = _follow(entry.path, real_root, follow_symlinks, stats)
-                if target is None:
+        try:
+            for entry in it:  # a plain for loop: next() from Python costs more than the listing
+                try:
+                    # is_file/is_dir without following links read the type from the
+                    # listing (no system call); the stat below is the only one per file
+                    if entry.is_file(follow_symlinks=False):
+                        est = entry.stat(follow_symlinks=False)
+                        if is_reg(est.st_mode):  # not replaced since the listing
+                            add((entry.name, est))
+                            nbytes += est.st_size
+                            continue
+                    else:
+                        est = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    stats.vanished += 1
                     continue
-                est = target
+                except OSError:
+                    stats.note_unreadable(entry.path)
+                    continue
                 mode = est.st_mode
-            if is_reg(mode):
-                add((entry.name, est))
-                nbytes += est.st_size
-            elif is_dir(mode):
-                subdirs.append((entry.path, est))
-            else:
-                stats.special_skipped += 1
+                if is_lnk(mode):
+                    target = _follow(entry.path, real_root, follow_symlinks, stats)
+                    if target is None:
+                        continue
+                    est = target
+                    mode = est.st_mode
+                if is_reg(mode):
+                    add((entry.name, est))
+                    nbytes += est.st_size
+                elif is_dir(mode):
+                    subdirs.append((entry.path, est))
+                else:
+                    stats.special_skipped += 1
+        except OSError:  # the folder went away mid-listing (only the listing raises here)
+            stats.vanished += 1
     stats.files += len(files)
     stats.bytes += nbytes
     return files, subdirs
