@@ -275,17 +275,30 @@ class HostTransport(ABC):
     name: str
     """``local`` or ``ssh://user@host:port`` (never holds a secret)."""
 
-    @abstractmethod
     async def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S) -> CommandResult:
         """Run an allowed command. Raises CommandMissing when the program is not
         installed, CommandTimeout, HostUnreachable; a non-zero exit is returned."""
+        out, err, rc = await self._run_bytes(argv, timeout)
+        result = CommandResult(
+            tuple(argv), rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        )
+        if missing_program(argv, result):
+            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
+        return result
 
     async def run_bytes(
         self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
     ) -> tuple[bytes, bytes, int]:
         """Like :meth:`run`, with stdout and stderr as bytes (file names that are not
         UTF-8, ``\\0``-separated listings): ``(stdout, stderr, returncode)``."""
-        raise NotImplementedError
+        out, err, rc = await self._run_bytes(argv, timeout)
+        if rc == 127 and ("No such file or directory" in err.decode("utf-8", "replace") or not out):
+            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
+        return out, err, rc
+
+    @abstractmethod
+    async def _run_bytes(self, argv: Sequence[str], timeout: float) -> tuple[bytes, bytes, int]:
+        """Check ``argv`` against the allow-list and run it: ``(stdout, stderr, returncode)``."""
 
     @abstractmethod
     async def read_file(self, path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:

@@ -9,11 +9,8 @@ import stat as stat_mod
 from collections.abc import Sequence
 
 from shopguard.hosting.transport.interface import (
-    DEFAULT_COMMAND_TIMEOUT_S,
     DEFAULT_MAX_FILE_BYTES,
     ENV_PREFIX,
-    CommandMissing,
-    CommandResult,
     CommandTimeout,
     FileMissing,
     FileStat,
@@ -21,7 +18,6 @@ from shopguard.hosting.transport.interface import (
     PermissionDenied,
     TransportError,
     check_allowed,
-    missing_program,
 )
 
 
@@ -45,23 +41,6 @@ def _os_error(path: str, exc: OSError) -> TransportError:
 
 class LocalTransport(HostTransport):
     name = "local"
-
-    async def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S) -> CommandResult:
-        out, err, rc = await self._run_bytes(argv, timeout)
-        result = CommandResult(
-            tuple(argv), rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-        )
-        if missing_program(argv, result):
-            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
-        return result
-
-    async def run_bytes(
-        self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
-    ) -> tuple[bytes, bytes, int]:
-        out, err, rc = await self._run_bytes(argv, timeout)
-        if rc == 127 and ("No such file or directory" in err.decode("utf-8", "replace") or not out):
-            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
-        return out, err, rc
 
     async def _run_bytes(self, argv: Sequence[str], timeout: float) -> tuple[bytes, bytes, int]:
         check_allowed(argv)

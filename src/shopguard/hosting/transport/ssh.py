@@ -25,8 +25,6 @@ from shopguard.hosting.transport.interface import (
     DEFAULT_COMMAND_TIMEOUT_S,
     DEFAULT_MAX_FILE_BYTES,
     ENV_PREFIX,
-    CommandMissing,
-    CommandResult,
     CommandTimeout,
     FileMissing,
     FileStat,
@@ -36,7 +34,6 @@ from shopguard.hosting.transport.interface import (
     PermissionDenied,
     TransportError,
     check_allowed,
-    missing_program,
 )
 
 CONNECT_TIMEOUT_S = 10.0
@@ -150,22 +147,6 @@ class SSHTransport(HostTransport):
             ) from None
         except (OSError, asyncssh.Error) as exc:
             raise HostUnreachable(f"cannot connect to {t.host}:{t.port}: {exc}") from None
-
-    async def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S) -> CommandResult:
-        result = await self._run_bytes(argv, timeout)
-        out, err, rc = result
-        res = CommandResult(tuple(argv), rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
-        if missing_program(argv, res):
-            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
-        return res
-
-    async def run_bytes(
-        self, argv: Sequence[str], *, timeout: float = DEFAULT_COMMAND_TIMEOUT_S
-    ) -> tuple[bytes, bytes, int]:
-        out, err, rc = await self._run_bytes(argv, timeout)
-        if rc == 127 and ("No such file or directory" in err.decode("utf-8", "replace") or not out):
-            raise CommandMissing(f"{argv[0]} is not installed (command not found)")
-        return out, err, rc
 
     async def _run_bytes(self, argv: Sequence[str], timeout: float) -> tuple[bytes, bytes, int]:
         check_allowed(argv)
