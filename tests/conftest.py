@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopguard.db import open_database
 
 PG_ADMIN_URL = os.environ.get("SHOPGUARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# A suite started as a background job (`cmd &` in a shell without job control, as some CI
+# runners do) inherits an ignored SIGINT, and so does every command it starts: the tests
+# that press Ctrl-C on `shopguard audit` would then test nothing. Ctrl-C is restored here,
+# for this process and the commands it starts.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
