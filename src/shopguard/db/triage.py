@@ -22,18 +22,14 @@ from sqlalchemy.orm import Session
 from shopguard.config import FindingsSettings
 from shopguard.db.base import utcnow
 from shopguard.db.models import FindingComment, FindingRecord
+from shopguard.fielderror import FieldError
 from shopguard.findings import FindingStatus, Triage
 
 MAX_COMMENT = 4000
 
 
-class TriageError(ValueError):
+class TriageError(FieldError):
     """A triage request that cannot be applied; ``field`` names the input at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def lapsed(now: datetime | None = None) -> Any:

@@ -14,18 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopguard.db.base import utcnow
+from shopguard.fielderror import FieldError
 from shopguard.monitoring.models import MaintenanceRecord
 
 MAX_LENGTH = timedelta(days=31)
 
 
-class WindowError(ValueError):
+class WindowError(FieldError):
     """A bad field in a planned window: ``field`` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def plan(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.config import AlertChannel, Config, SecretRef
+from shopguard.fielderror import FieldError
 from shopguard.findings import Severity
 from shopguard.web.models import StoredSecret, WebAlertChannel
 from shopguard.web.vault import Vault
@@ -23,13 +24,8 @@ NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 SECRET_PREFIX = "alerts."  # noqa: S105 - a name prefix, not a secret
 
 
-class ChannelError(ValueError):
+class ChannelError(FieldError):
     """A bad value in the add-channel form; ``field`` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopguard.fielderror import FieldError
 from shopguard.web.models import WebUser
 from shopguard.web.passwords import WeakPassword, check_strength, hash_password
 from shopguard.web.permissions import Role
@@ -14,11 +15,8 @@ from shopguard.web.permissions import Role
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class UserError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class UserError(FieldError):
+    """A bad value for a new or changed dashboard user."""
 
 
 def create_user(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopguard.db.base import utcnow
 from shopguard.db.models import FindingRecord
+from shopguard.fielderror import FieldError
 from shopguard.findings import FindingStatus
 from shopguard.scanning.pages.browser import PageInventory, ScriptItem
 from shopguard.scanning.pages.inventory import Item, approve, items_of
@@ -30,11 +31,8 @@ MIN_JUSTIFICATION = 10
 PENDING_CHECKS = ("scanning.pages.unauthorised", "scanning.pages.changed", "scanning.pages.inventory")
 
 
-class ReviewError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ReviewError(FieldError):
+    """A bad value in a script approval or rejection."""
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from shopguard.db.base import utcnow
 from shopguard.pci import files as pci_files
 from shopguard.pci.assessment import PciError
 from shopguard.pci.asv import NOT_AN_ASV, add_scan, cadence, next_due, parse_quarter
-from shopguard.pci.files import EvidenceError, open_stored
+from shopguard.pci.files import EvidenceError
 from shopguard.pci.models import PciAsvScan
 from shopguard.web import auditlog
 from shopguard.web.auth import client_ip, ctx_of
@@ -29,7 +29,7 @@ from shopguard.web.params import RowId
 from shopguard.web.permissions import Perm, Principal
 from shopguard.web.uploads import spooled
 from shopguard.web.views.pci import _store
-from shopguard.web.views.pci_evidence import _clean_name
+from shopguard.web.views.pci_evidence import _clean_name, stored_download
 
 router = APIRouter(include_in_schema=False)
 RESULTS = {"passed": True, "failed": False}
@@ -175,14 +175,9 @@ def asv_download(
         if rec is None or rec.store != store:
             raise HTTPException(404, "no such ASV scan report")
         filename, stored_path, sha = rec.filename, rec.stored_path, rec.sha256
-    path = open_stored(stored_path)
-    if not path.is_file():
-        raise HTTPException(404, f"ASV report {filename} is missing from the evidence folder")
-    with ctx.write() as s:
-        auditlog.record(
-            s, me.email, "pci.asv.download", f"{store} asv {scan_id}", client_ip(request), {"sha256": sha}
-        )
-    return FileResponse(path, media_type="application/octet-stream", filename=filename)
+    return stored_download(
+        request, me, stored_path, filename, sha, "pci.asv.download", f"{store} asv {scan_id}"
+    )
 
 
 __all__ = ["router"]

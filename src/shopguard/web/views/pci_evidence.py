@@ -229,18 +229,20 @@ def evidence_download(
         if rec is None or owner is None or owner.store != store:
             raise HTTPException(404, "no such evidence file")
         filename, stored_path, sha = rec.filename, rec.stored_path, rec.sha256
+    return stored_download(
+        request, me, stored_path, filename, sha, "pci.evidence.download", f"{store} evidence {evidence_id}"
+    )
+
+
+def stored_download(
+    request: Request, me: Principal, stored_path: str, filename: str, sha: str, action: str, target: str
+) -> Response:
+    """A file from the evidence folder as a download, audit-logged as ``action``."""
     path = open_stored(stored_path)
     if not path.is_file():
-        raise HTTPException(404, f"evidence file {filename} is missing from the evidence folder")
-    with ctx.write() as s:
-        auditlog.record(
-            s,
-            me.email,
-            "pci.evidence.download",
-            f"{store} evidence {evidence_id}",
-            client_ip(request),
-            {"sha256": sha},
-        )
+        raise HTTPException(404, f"{filename} is missing from the evidence folder")
+    with ctx_of(request).write() as s:
+        auditlog.record(s, me.email, action, target, client_ip(request), {"sha256": sha})
     # Always a download, never rendered: an uploaded HTML file must not run as a dashboard page.
     return FileResponse(path, media_type="application/octet-stream", filename=filename)
 
