@@ -256,7 +256,6 @@ class UptimeCache:
 
     def __init__(self, ttl: float = UPTIME_CACHE_S, states_ttl: float = STATES_CACHE_S) -> None:
         self.ttl = ttl
-        self.states_ttl = states_ttl
         self._lock = threading.Lock()
         self._values: dict[str, tuple[float, dict[str, float | None]]] = {}
         self._states: TTLCache[tuple[float, list[StateRow]]] = TTLCache(states_ttl, background=True)
